@@ -1,0 +1,1 @@
+"""Sơn La public-services assistant: our package (NLU components, catalogue, channels, CLI)."""

@@ -1,0 +1,1 @@
+"""The services catalogue: database models, loading, queries and search."""

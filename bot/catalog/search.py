@@ -1,0 +1,165 @@
+"""Accent-, case- and typo-tolerant ranking of procedures over their names and aliases."""
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import yaml
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
+from bot.config import ROOT
+from bot.text import fold, words
+
+LEXICON_PATH = ROOT / "data" / "lexicon" / "search.yml"
+_NAME_PREFIX = re.compile(r"^(thu tuc)\s+")
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Expansions, stop phrases and place names, folded."""
+
+    expansions: dict[str, tuple[str, ...]]
+    stop_phrases: tuple[tuple[str, ...], ...]
+
+    @classmethod
+    def load(cls, path: Path = LEXICON_PATH) -> "Lexicon":
+        """Read the lexicon data file."""
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        expansions = {fold(k): tuple(words(v)) for k, v in (data.get("expansions") or {}).items()}
+        phrases = [tuple(words(p)) for p in (data.get("stop_phrases") or []) + (data.get("places") or [])]
+        phrases = sorted({p for p in phrases if p}, key=len, reverse=True)
+        return cls(expansions=expansions, stop_phrases=tuple(phrases))
+
+
+@lru_cache(maxsize=1)
+def default_lexicon() -> Lexicon:
+    """The lexicon shipped in data/lexicon, loaded once."""
+    return Lexicon.load()
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What the index knows of one procedure."""
+
+    code: str
+    name: str
+    phrases: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
+class Match:
+    """A ranked search result."""
+
+    code: str
+    name: str
+    score: float
+    phrase: str
+
+
+def _bigrams(tokens: Sequence[str]) -> list[tuple[str, str]]:
+    """Adjacent token pairs."""
+    return list(zip(tokens, tokens[1:]))
+
+
+def _remove_phrases(tokens: list[str], phrases: Iterable[tuple[str, ...]]) -> list[str]:
+    """Drop every occurrence of the given phrases, longest first."""
+    for phrase in phrases:
+        size = len(phrase)
+        i, kept = 0, []
+        while i < len(tokens):
+            if tuple(tokens[i:i + size]) == phrase:
+                i += size
+            else:
+                kept.append(tokens[i])
+                i += 1
+        tokens = kept
+    return tokens
+
+
+def entry_from_record(code: str, name: str, aliases: Iterable[str]) -> Entry:
+    """Index entry of a procedure from its name and aliases."""
+    folded_name = _NAME_PREFIX.sub("", fold(name))
+    phrases = {tuple(words(folded_name))}
+    phrases.update(tuple(words(alias)) for alias in aliases)
+    return Entry(code=code, name=name, phrases=tuple(sorted(p for p in phrases if p)))
+
+
+class CatalogIndex:
+    """An in-memory index over procedure names and aliases, built once per catalogue version."""
+
+    def __init__(self, entries: Sequence[Entry], lexicon: Lexicon | None = None):
+        self.entries = list(entries)
+        self.lexicon = lexicon or default_lexicon()
+        doc_tokens = [{t for p in e.phrases for t in p} for e in self.entries]
+        df = Counter(t for tokens in doc_tokens for t in tokens)
+        n = max(len(self.entries), 1)
+        self.idf = {t: math.log(1 + n / c) for t, c in df.items()}
+        self.vocab = sorted(self.idf)
+        self._doc_tokens = doc_tokens
+        self._correction_cache: dict[str, str | None] = {}
+
+    def _correct(self, token: str) -> str | None:
+        """The closest known word for an unknown one (typos), or None."""
+        if token in self.idf:
+            return token
+        if token in self._correction_cache:
+            return self._correction_cache[token]
+        best = None
+        if len(token) >= 3 and not token.isdigit():
+            limit = 1 if len(token) <= 5 else 2
+            found = process.extractOne(token, self.vocab, scorer=Levenshtein.distance,
+                                       score_cutoff=limit)
+            if found is not None:
+                best = found[0]
+        self._correction_cache[token] = best
+        return best
+
+    def query_tokens(self, query: str) -> list[str]:
+        """Fold, expand abbreviations, drop question words and places, fix typos."""
+        tokens: list[str] = []
+        for token in words(query):
+            tokens.extend(self.lexicon.expansions.get(token, (token,)))
+        tokens = _remove_phrases(tokens, self.lexicon.stop_phrases)
+        corrected = [self._correct(t) for t in tokens]
+        return [t for t in corrected if t]
+
+    def _phrase_score(self, phrase: tuple[str, ...], q_uni: set[str],
+                      q_bi: set[tuple[str, str]]) -> float:
+        """IDF-weighted coverage of a phrase by the query, unigrams and bigrams."""
+        total = sum(self.idf[t] for t in phrase)
+        uni = sum(self.idf[t] for t in phrase if t in q_uni) / total if total else 0.0
+        bigrams = _bigrams(phrase)
+        if not bigrams:
+            return uni
+        bi = sum(1 for b in bigrams if b in q_bi) / len(bigrams)
+        return 0.5 * uni + 0.5 * bi
+
+    def search(self, query: str, limit: int = 3) -> list[Match]:
+        """Best procedures for a free-text query, highest score first."""
+        tokens = self.query_tokens(query)
+        if not tokens:
+            return []
+        q_uni, q_bi = set(tokens), set(_bigrams(tokens))
+        q_weight = sum(self.idf.get(t, 0.0) for t in q_uni) or 1.0
+        results = []
+        for entry, doc in zip(self.entries, self._doc_tokens):
+            best, best_phrase = 0.0, ()
+            for phrase in entry.phrases:
+                score = self._phrase_score(phrase, q_uni, q_bi)
+                # Prefer the phrase that explains more of the query when coverage ties.
+                score += 0.05 * min(sum(self.idf[t] for t in phrase if t in q_uni) / q_weight, 1.0)
+                if score > best:
+                    best, best_phrase = score, phrase
+            if best <= 0:
+                continue
+            explained = sum(self.idf.get(t, 0.0) for t in q_uni if t in doc) / q_weight
+            score = 0.8 * best + 0.2 * explained
+            results.append(Match(entry.code, entry.name, round(score, 4), " ".join(best_phrase)))
+        results.sort(key=lambda m: (-m.score, m.code))
+        return results[:limit]

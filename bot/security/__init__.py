@@ -1,0 +1,1 @@
+"""Security helpers: suspicious-link classification and secret detection/masking (no network)."""

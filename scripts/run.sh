@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Start the action server and Rasa (REST + socket.io), plus the channels that are configured.
+# Ctrl-C stops everything cleanly.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$ROOT"
+
+MODEL="$("$PY" -c 'from bot.training import model_path; print(model_path())')"
+[[ -f "$MODEL" ]] || { echo "No trained model at $MODEL: run 'make train'"; exit 1; }
+
+pids=()
+stop() {
+  trap - INT TERM EXIT
+  echo; echo "==> Stopping..."
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  echo "==> Stopped."
+}
+trap stop INT TERM EXIT
+
+echo "==> Starting the action server on :$ACTION_PORT"
+"$RASA" run actions --actions actions --port "$ACTION_PORT" --auto-reload false \
+  >"$BOT_VAR_DIR/actions.log" 2>&1 &
+pids+=($!)
+
+CREDENTIALS="$("$PY" -m bot.channels.credentials "$BOT_VAR_DIR/credentials.yml")"
+echo "==> Starting Rasa on :$RASA_PORT with model $(basename "$MODEL")"
+"$RASA" run --model "$MODEL" --port "$RASA_PORT" --credentials "$CREDENTIALS" \
+  --endpoints "$RASA_ENDPOINTS" --cors "*" >"$BOT_VAR_DIR/rasa.log" 2>&1 &
+pids+=($!)
+
+echo -n "==> Waiting for Rasa to load the model"
+for _ in $(seq 1 180); do
+  if curl -sf "http://127.0.0.1:$RASA_PORT/" >/dev/null && \
+     curl -sf "http://127.0.0.1:$ACTION_PORT/health" >/dev/null; then break; fi
+  for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null || { echo; echo "A server exited: see $BOT_VAR_DIR/*.log"; exit 1; }; done
+  echo -n "."; sleep 1
+done
+echo
+for extra in $("$PY" -m bot.channels.extras); do
+  echo "==> Starting channel: $extra"
+  "$PY" -m "bot.channels.$extra" >"$BOT_VAR_DIR/$extra.log" 2>&1 &
+  pids+=($!)
+done
+
+cat <<MSG
+
+Sơn La public-services assistant is running.
+  REST:     curl -s localhost:$RASA_PORT/webhooks/rest/webhook -d '{"sender":"a","message":"lam giay khai sinh can gi"}'
+  Widget:   http://127.0.0.1:$RASA_PORT/widget/demo.html   (demo portal page)
+  Channels: $("$PY" -m bot.channels.extras --describe)
+  Logs:     $BOT_VAR_DIR/*.log
+Press Ctrl-C to stop.
+MSG
+wait -n "${pids[@]}" || true
+echo "A server stopped unexpectedly: see $BOT_VAR_DIR/*.log"
