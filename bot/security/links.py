@@ -43,17 +43,21 @@ _BARE_TLDS = frozenset(
 )
 _TLD_ALT = "|".join(sorted(_BARE_TLDS, key=len, reverse=True))
 _LABEL = r"[^\W_](?:[\w-]{0,61}[^\W_])?"
-_TAIL = r"(?::\d{1,5})?(?:[/?#][^\s<>\"'“”‘’]*)?"
+_PATH = r"[/?#][^\s<>\"'“”‘’]*"
+_TAIL = rf"(?::\d{{1,5}})?(?:{_PATH})?"
 _LINK_RE = re.compile(
     rf"""
     (?P<scheme>\b(?:https?|ftp)://[^\s<>"'“”‘’]+)
     | (?P<www>(?<![\w.@/-])www\.(?:{_LABEL}\.)+[a-z]{{2,63}}(?![\w-]){_TAIL})
-    | (?P<ip>(?<![\w.@/-])(?:\d{{1,3}}\.){{3}}\d{{1,3}}(?::\d{{1,5}}(?:[/?#][^\s<>"'“”‘’]*)?|[/?#][^\s<>"'“”‘’]*))
+    | (?P<ip>(?<![\w.@/-])(?:\d{{1,3}}\.){{3}}\d{{1,3}}(?::\d{{1,5}}(?:{_PATH})?|{_PATH}))
     | (?P<bare>(?<![\w.@/-])(?:{_LABEL}\.)+(?:{_TLD_ALT})(?![\w@-])\.?{_TAIL})
     """,
     re.IGNORECASE | re.VERBOSE,
 )
-_EMAIL_RE = re.compile(r"[\w.+-]+@(?:[^\W_][\w-]*\.)+[^\W\d_]{2,}", re.UNICODE)
+_EMAIL_RE = re.compile(r"(?<![\w.+-])[\w.+-]+@(?:[^\W_][\w-]*\.)+[^\W\d_]{2,}")
+_HOST_END_RE = re.compile(r"[:/?#]")
+_NON_WEB_SCHEMES = frozenset({"javascript", "data", "file", "mailto", "tel", "vbscript", "about"})
+_JOINED_URL_RE = re.compile(r"[,;](?=(?:https?|ftp)://)", re.IGNORECASE)
 _TRAILING_PUNCT = ".,;:!?…'\"”’»>*"
 _SCHEME_RE = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 _ASCII_LABEL_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
@@ -114,7 +118,8 @@ def _build_rules(data_dir: Path) -> LinkRules:
         _entry_host(e) for e in entries if isinstance(e, dict) and e.get("include_subdomains")
     ) - {""}
     names = official_data.get("protected_names") or {}
-    strong = tuple(sorted({str(n).lower() for n in names.get("strong") or []}, key=lambda n: (-len(n), n)))
+    strong_set = {str(n).lower() for n in names.get("strong") or []}
+    strong = tuple(sorted(strong_set, key=lambda n: (-len(n), n)))  # longest name first
     weak = frozenset(str(n).lower() for n in names.get("weak") or [])
     blocked_entries = _read_yaml(data_dir / "blocked_domains.yml").get("domains") or []
     blocked = frozenset(h for h in (_entry_host(e) for e in blocked_entries) if h)
@@ -144,17 +149,21 @@ def find_links(text: str) -> list[str]:
         start, end = match.span()
         if any(s < end and start < e for s, e in emails):
             continue
-        link = _strip_trailing(match.group(0))
-        if match.lastgroup == "bare" and not _bare_tld_ok(link):
-            continue
-        if link and link not in found:
-            found.append(link)
+        pieces = _JOINED_URL_RE.split(match.group(0)) if match.lastgroup == "scheme" else [
+            match.group(0)
+        ]
+        for piece in pieces:
+            link = _strip_trailing(piece)
+            if match.lastgroup == "bare" and not _bare_tld_ok(link):
+                continue
+            if link and link not in found:
+                found.append(link)
     return found
 
 
 def _bare_tld_ok(link: str) -> bool:
     """Check that a bare domain really ends in one of the accepted TLDs."""
-    host = re.split(r"[:/?#]", link, maxsplit=1)[0].rstrip(".")
+    host = _HOST_END_RE.split(link, maxsplit=1)[0].rstrip(".")
     return host.rsplit(".", 1)[-1].lower() in _BARE_TLDS
 
 
@@ -216,9 +225,7 @@ def _split(link: str) -> tuple[SplitResult, bool] | None:
     text = link.strip().replace("\\", "/")
     has_scheme = bool(_SCHEME_RE.match(text))
     if not has_scheme:
-        if ":" in text.split("/", 1)[0] and text.split(":", 1)[0].lower() in {
-            "javascript", "data", "file", "mailto", "tel", "vbscript", "about"
-        }:
+        if text.split(":", 1)[0].lower() in _NON_WEB_SCHEMES and ":" in text:
             return None
         text = "https:" + text if text.startswith("//") else "https://" + text
     try:
@@ -362,56 +369,66 @@ def _risk_reasons(parts: SplitResult, host: str, has_scheme: bool, rules: LinkRu
     return reasons
 
 
-def _invalid(link: str, host: str = "") -> LinkVerdict:
+def _invalid(link: str) -> LinkVerdict:
     """Verdict for a link that cannot be parsed."""
-    return LinkVerdict(link=link, host=host, category="invalid", reasons=("unparsable",), matched=None)
+    return LinkVerdict(link, "", "invalid", ("unparsable",), None)
+
+
+def _parse(link: str) -> tuple[SplitResult, bool, str] | None:
+    """Parse a link into (parts, scheme given?, normalised host); None when it is not a link."""
+    split = _split(link) if link else None
+    if split is None:
+        return None
+    parts, has_scheme = split
+    raw_host = _raw_host(parts)
+    host = _clean_host(raw_host) if raw_host else None
+    if not host:
+        return None
+    ip = _ip_of(host)
+    if ip is not None:
+        return parts, has_scheme, str(ip)
+    if "." not in host or not _TLD_RE.match(host.rsplit(".", 1)[-1]):
+        return None
+    return parts, has_scheme, host
+
+
+def _domain_hits(parts: SplitResult, host: str, rules: LinkRules) -> list[tuple[str, str | None]]:
+    """Block-list, official and look-alike signals of a named (non-IP) host."""
+    hits: list[tuple[str, str | None]] = []
+    blocked = _on_domain(host, rules.blocked)
+    if blocked:
+        hits.append(("blocklisted", blocked))
+    official = _official_match(host, rules)
+    if any(label.startswith("xn--") for label in host.split(".")):
+        hits.append(("punycode", None))
+    if _is_mixed_script(_unicode_labels(host)):
+        hits.append(("mixed_script", None))
+    state_owned = _on_domain(host, rules.official) is not None or host in _GOV_VN_APEX
+    if official is None and not state_owned:
+        hits.extend(_name_reasons(host, rules))
+    near = None if state_owned else _near_official(host, rules, trusted=official is not None)
+    if near:
+        hits.append(near)
+    if official is None and "gov.vn" in (parts.path + parts.query + parts.fragment).lower():
+        hits.append(("official_name_in_path", None))
+    if official:
+        hits.append(official)
+    return hits
 
 
 def classify(link: str, rules: LinkRules | None = None) -> LinkVerdict:
     """Classify one link or bare host; never touches the network."""
     rules = rules or load_link_rules()
-    original = link
-    link = _strip_trailing((link or "").strip())
-    split = _split(link) if link else None
-    if split is None:
-        return _invalid(original)
-    parts, has_scheme = split
-    raw_host = _raw_host(parts)
-    host = _clean_host(raw_host) if raw_host else None
-    if not host:
-        return _invalid(original)
-    ip = _ip_of(host)
-    if ip is None and ("." not in host or not _TLD_RE.match(host.rsplit(".", 1)[-1])):
-        return _invalid(original, host)
-    if ip is not None:
-        host = str(ip)
-
-    hits: list[tuple[str, str | None]] = []  # (reason, matched)
-    blocked = _on_domain(host, rules.blocked) if ip is None else None
-    if blocked:
-        hits.append(("blocklisted", blocked))
-    official = _official_match(host, rules) if ip is None else None
-    if ip is None:
-        labels = _unicode_labels(host)
-        if any(label.startswith("xn--") for label in host.split(".")):
-            hits.append(("punycode", None))
-        if _is_mixed_script(labels):
-            hits.append(("mixed_script", None))
-        state_owned = _on_domain(host, rules.official) is not None or host in _GOV_VN_APEX
-        if official is None and not state_owned:
-            hits.extend(_name_reasons(host, rules))
-        near = None if state_owned else _near_official(host, rules, trusted=official is not None)
-        if near:
-            hits.append(near)
-        userinfo = parts.netloc.rpartition("@")[0].lower()
-        if userinfo and any(name in userinfo for name in ("gov.vn", *rules.strong_names)):
-            hits.append(("official_name_in_userinfo", None))
-        if official is None and ("gov.vn" in (parts.path + parts.query + parts.fragment).lower()):
-            hits.append(("official_name_in_path", None))
-    if official:
-        hits.append(official)
+    parsed = _parse(_strip_trailing((link or "").strip()))
+    if parsed is None:
+        return _invalid(link)
+    parts, has_scheme, host = parsed
+    hits = [] if _ip_of(host) is not None else _domain_hits(parts, host, rules)
+    userinfo = parts.netloc.rpartition("@")[0].lower()
+    if userinfo and any(name in userinfo for name in ("gov.vn", *rules.strong_names)):
+        hits.append(("official_name_in_userinfo", None))
     hits.extend((r, None) for r in _risk_reasons(parts, host, has_scheme, rules))
-    return _verdict(original, host, hits)
+    return _verdict(link, host, hits)
 
 
 def _verdict(link: str, host: str, hits: list[tuple[str, str | None]]) -> LinkVerdict:

@@ -33,12 +33,13 @@ _OTP_CUE_RE = re.compile(
     r"|verification code|ma\b[^.\n]{0,40}\b(?:gui ve|gui toi|gui den|gui qua|tin nhan|sms))\b"
 )
 _OTP_NOT_BEFORE_RE = re.compile(r"\b(?:nam|thang|ngay|luc|gio|phi|gia)\s*$")
-_OTP_NOT_AFTER_RE = re.compile(r"^\s*(?:d\b|dong|vnd|k\b|nghin|ngan|trieu|%|km|m\b|kg|nguoi|ban)")
+_OTP_NOT_AFTER_RE = re.compile(r"^\s*(?:d\b|dong|vnd|k\b|nghin|ngan|trieu|%|km|m\b|kg|nguoi)")
 _CARD_RE = re.compile(
     r"(?<![\d.,])(?:\d{13,19}|\d{4}([ -])\d{4}\1\d{4}\1\d{1,7}|\d{4}([ -])\d{6}\2\d{4,5})(?!\d)"
 )
 _ID12_RE = re.compile(
-    _NUM_START + r"(?:\d{12}|(?:\d{4} \d{4} \d{4}|\d{3} \d{3} \d{3} \d{3})(?! \d))" + _NUM_END
+    _NUM_START + r"(?:\d{12}|(?<!\d )(?:\d{4} \d{4} \d{4}|\d{3} \d{3} \d{3} \d{3})(?! \d))"
+    + _NUM_END
 )
 _ID9_RE = re.compile(_NUM_START + r"\d{9}" + _NUM_END)
 _ID9_CUE_RE = re.compile(r"\b(?:cmnd|cmt|chung minh)\b")
@@ -51,7 +52,7 @@ _SECRET_LEAD = "\"'“‘([{"
 # Words that follow "mật khẩu là" in questions, not secrets ("mật khẩu là gì").
 _NOT_SECRETS = frozenset(
     "gi j sao nao the nhu bao chi cai mot nhung chuoi dai ngan manh yeu quan trong can "
-    "thiet dung sai rong roi dieu thong tin rat khong gium giup password matkhau".split()
+    "thiet dung sai rong roi dieu thong tin rat khong gium giup matkhau".split()
 )
 
 
@@ -126,10 +127,17 @@ def _looks_like_password(token: str, original: str, sep: str, at_clause_end: boo
     return len(token) >= (5 if (":" in sep or "=" in sep) else 6)
 
 
+def _is_placeholder_at(folded: str, position: int) -> bool:
+    """True when an already-masked placeholder such as [password] starts at a position."""
+    return any(folded.startswith(p, position) for p in PLACEHOLDERS)
+
+
 def _passwords(text: str, folded: str, offsets: list[int]) -> list[tuple[str, int, int]]:
     """Password tokens after cues such as "mật khẩu là", "mk:", "pass la"."""
     found: list[tuple[str, int, int]] = []
     for match in _PASSWORD_SEP_RE.finditer(folded):
+        if _is_placeholder_at(folded, match.start("secret")):
+            continue
         start, end = _trim_secret(folded, *match.span("secret"))
         if end <= start:
             continue
@@ -139,6 +147,8 @@ def _passwords(text: str, folded: str, offsets: list[int]) -> list[tuple[str, in
         if _looks_like_password(folded[start:end], original, match.group("sep"), at_end):
             found.append(("password", start, end))
     for match in _PASSWORD_BARE_RE.finditer(folded):
+        if _is_placeholder_at(folded, match.start("secret")):
+            continue
         start, end = _trim_secret(folded, *match.span("secret"))
         token = folded[start:end]
         if len(token) >= 6 and token not in PLACEHOLDERS and not _MONEY_RE.match(token):
@@ -197,8 +207,8 @@ def detect(text: str) -> list[Finding]:
     if not text:
         return []
     folded, offsets = _folded_with_offsets(text)
-    raw = (_passwords(text, folded, offsets) + _bank_accounts(folded) + _otps(folded) + _cards(folded)
-           + _id_numbers(folded) + _phones(folded))
+    raw = [*_passwords(text, folded, offsets), *_bank_accounts(folded), *_otps(folded),
+           *_cards(folded), *_id_numbers(folded), *_phones(folded)]
     raw.sort(key=lambda item: (_PRIORITY[item[0]], item[1]))
     chosen: list[tuple[str, int, int]] = []
     for kind, start, end in raw:
