@@ -22,9 +22,9 @@ class _Blank(dict):
         return ""
 
 
-def render(domain: DomainDict, name: str, **values: Any) -> str:
+def render(domain: DomainDict, response: str, /, **values: Any) -> str:
     """The first text variant of a domain response, with variables filled in."""
-    variants = (domain.get("responses") or {}).get(name) or []
+    variants = (domain.get("responses") or {}).get(response) or []
     template = variants[0].get("text", "") if variants else ""
     settings = get_settings()
     defaults = {"portal_url": settings.portal_url,

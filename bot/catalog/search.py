@@ -121,13 +121,12 @@ class CatalogIndex:
         return best
 
     def query_tokens(self, query: str) -> list[str]:
-        """Fold, expand abbreviations, drop question words and places, fix typos."""
+        """Fold, expand abbreviations, drop question words and places, fix typos (unknown words stay)."""
         tokens: list[str] = []
         for token in words(query):
             tokens.extend(self.lexicon.expansions.get(token, (token,)))
         tokens = _remove_phrases(tokens, self.lexicon.stop_phrases)
-        corrected = [self._correct(t) for t in tokens]
-        return [t for t in corrected if t]
+        return [self._correct(t) or t for t in tokens]
 
     def _phrase_score(self, phrase: tuple[str, ...], q_uni: set[str],
                       q_bi: set[tuple[str, str]]) -> float:
@@ -138,6 +137,8 @@ class CatalogIndex:
         if not bigrams:
             return uni
         bi = sum(1 for b in bigrams if b in q_bi) / len(bigrams)
+        if bi == 0.0:  # scattered syllables ("khai" alone) are weak evidence for a phrase
+            return 0.25 * uni
         return 0.5 * uni + 0.5 * bi
 
     def search(self, query: str, limit: int = 3) -> list[Match]:
@@ -146,14 +147,16 @@ class CatalogIndex:
         if not tokens:
             return []
         q_uni, q_bi = set(tokens), set(_bigrams(tokens))
-        q_weight = sum(self.idf.get(t, 0.0) for t in q_uni) or 1.0
+        unknown_weight = max(self.idf.values(), default=1.0)
+        q_weight = sum(self.idf.get(t, unknown_weight) for t in q_uni) or 1.0
         results = []
         for entry, doc in zip(self.entries, self._doc_tokens):
             best, best_phrase = 0.0, ()
             for phrase in entry.phrases:
-                score = self._phrase_score(phrase, q_uni, q_bi)
-                # Prefer the phrase that explains more of the query when coverage ties.
-                score += 0.05 * min(sum(self.idf[t] for t in phrase if t in q_uni) / q_weight, 1.0)
+                coverage = self._phrase_score(phrase, q_uni, q_bi)
+                # Of two well-covered phrases, prefer the one that explains more of the query.
+                explains = min(sum(self.idf[t] for t in set(phrase) if t in q_uni) / q_weight, 1.0)
+                score = 0.75 * coverage + 0.25 * explains * (coverage > 0)
                 if score > best:
                     best, best_phrase = score, phrase
             if best <= 0:

@@ -1,0 +1,1 @@
+"""Staff tools on top of the catalogue and FAQs: imports, the admin web page, users."""
