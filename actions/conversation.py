@@ -7,6 +7,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import DomainDict, SafeAction, input_channel, latest_entity, render, session_maker
+from actions.procedures import answer, clear_match
 from bot.catalog.repository import record_feedback, record_unanswered
 from bot.config import get_settings
 from bot.security.secrets import mask
@@ -24,6 +25,9 @@ class ActionDefaultFallback(SafeAction):
         """Record the message, then answer with the fallback text."""
         message = tracker.latest_message or {}
         text = mask(message.get("text") or "").text
+        code = clear_match(text) if text.strip() and not text.startswith("/") else None
+        if code is not None:  # NLU was unsure, but the message clearly names a procedure
+            return answer(dispatcher, domain, code, "overview")
         intent = message.get("intent") or {}
         ranking = message.get("intent_ranking") or []
         best = next((r for r in ranking if r.get("name") != "nlu_fallback"), intent)

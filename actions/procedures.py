@@ -138,6 +138,25 @@ def follow_up_buttons(domain: DomainDict, code: str, aspect: str) -> List[Dict[s
     return buttons
 
 
+def clear_match(text: str) -> str | None:
+    """The code of a procedure the text names unambiguously, or None."""
+    outcome, matches = decide(catalog_index().search(text, limit=3), None)
+    return matches[0].code if outcome == "found" else None
+
+
+def answer(dispatcher: CollectingDispatcher, domain: DomainDict, code: str,
+           aspect: str) -> List[Dict[Text, Any]]:
+    """Send the answer about one aspect of a procedure and remember it as the context."""
+    with session_maker()() as session:
+        proc = get_procedure(session, code)
+        if proc is None:
+            dispatcher.utter_message(text=render(domain, "utter_proc_not_found"))
+            return [SlotSet("procedure_code", None)]
+        dispatcher.utter_message(text=answer_text(domain, proc, aspect),
+                                 buttons=follow_up_buttons(domain, proc.code, aspect))
+    return [SlotSet("procedure_code", code), SlotSet("pending_aspect", None)]
+
+
 class ActionAnswerProcedure(SafeAction):
     """Finds the procedure (button, search or context) and answers the asked aspect."""
 
@@ -171,11 +190,4 @@ class ActionAnswerProcedure(SafeAction):
                     dispatcher.utter_message(text=render(domain, "utter_proc_which"))
                 return [SlotSet("pending_aspect", aspect)]
             code = matches[0].code if outcome == "found" else context
-        with session_maker()() as session:
-            proc = get_procedure(session, code)
-            if proc is None:
-                dispatcher.utter_message(text=render(domain, "utter_proc_not_found"))
-                return [SlotSet("procedure_code", None)]
-            dispatcher.utter_message(text=answer_text(domain, proc, aspect),
-                                     buttons=follow_up_buttons(domain, proc.code, aspect))
-        return [SlotSet("procedure_code", code), SlotSet("pending_aspect", None)]
+        return answer(dispatcher, domain, code, aspect)

@@ -184,14 +184,14 @@ class Publisher:
     # ---- pipeline ------------------------------------------------------------------------
     def publish(self, progress: Progress, force_train: bool = False) -> PublishResult:
         """Run every step; switch only when all passed. Never raises for a failed step."""
-        with publish_lock(self.state_path.parent):
-            try:
+        try:
+            with publish_lock(self.state_path.parent):
                 return self._publish(progress, force_train)
-            except PublishError as exc:
-                progress(exc.step, "fail", exc.detail)
-                return PublishResult(False, None, False,
-                                     f"Publish failed at step '{exc.step}': running assistant "
-                                     "unchanged")
+        except PublishError as exc:
+            progress(exc.step, "fail", exc.detail)
+            return PublishResult(False, None, False,
+                                 f"Publish failed at step '{exc.step}': running assistant "
+                                 "unchanged")
 
     def _step(self, progress: Progress, name: str, work: Callable[[], str]) -> str:
         """Run one step with start/ok progress lines."""
@@ -228,20 +228,28 @@ class Publisher:
 
     def rollback(self, progress: Progress) -> PublishResult:
         """Switch back to the previous model (and make the current one the previous)."""
-        with publish_lock(self.state_path.parent):
-            state = PublishState.load(self.state_path)
-            if not state.previous or not Path(state.previous).exists():
-                progress("switch", "fail", "no previous model to roll back to")
-                return PublishResult(False, None, False, "Nothing to roll back to")
-            model = Path(state.previous)
-            try:
-                self._step(progress, "switch", lambda: self.switch(model))
-            except PublishError as exc:
-                progress(exc.step, "fail", exc.detail)
-                return PublishResult(False, None, False, "Rollback failed: running assistant "
-                                     "unchanged")
-            self._record(state, model, "rollback")
-            return PublishResult(True, str(model), True, f"Rolled back to {model.name}")
+        try:
+            with publish_lock(self.state_path.parent):
+                return self._rollback(progress)
+        except PublishError as exc:
+            progress(exc.step, "fail", exc.detail)
+            return PublishResult(False, None, False, "Rollback failed: running assistant unchanged")
+
+    def _rollback(self, progress: Progress) -> PublishResult:
+        """Rollback under the lock."""
+        state = PublishState.load(self.state_path)
+        if not state.previous or not Path(state.previous).exists():
+            progress("switch", "fail", "no previous model to roll back to")
+            return PublishResult(False, None, False, "Nothing to roll back to")
+        model = Path(state.previous)
+        try:
+            self._step(progress, "switch", lambda: self.switch(model))
+        except PublishError as exc:
+            progress(exc.step, "fail", exc.detail)
+            return PublishResult(False, None, False, "Rollback failed: running assistant "
+                                 "unchanged")
+        self._record(state, model, "rollback")
+        return PublishResult(True, str(model), True, f"Rolled back to {model.name}")
 
     def _record(self, state: PublishState, model: Path, kind: str) -> None:
         """Remember the switch in var/ and point models/current.tar.gz at the live model."""

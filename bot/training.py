@@ -9,7 +9,8 @@ from pathlib import Path
 
 from bot.config import ROOT
 
-TRAINING_INPUTS = ("config.yml", "domain.yml", "data/nlu", "data/core", "data/generated")
+TRAINING_INPUTS = ("config.yml", "domain.yml", "data/nlu", "data/core", "data/generated",
+                   "data/lexicon", "bot/nlu")
 DATA_DIRS = ("data/nlu", "data/core", "data/generated")
 
 
@@ -19,7 +20,8 @@ def fingerprint(root: Path = ROOT, config: str = "config.yml") -> str:
     inputs = [config] + [p for p in TRAINING_INPUTS if p != "config.yml"]
     for name in inputs:
         path = root / name
-        files = sorted(path.rglob("*.yml")) if path.is_dir() else [path]
+        files = sorted(p for p in path.rglob("*") if p.suffix in (".yml", ".py")) \
+            if path.is_dir() else [path]
         for file in files:
             digest.update(str(file.relative_to(root)).encode())
             digest.update(file.read_bytes())

@@ -19,7 +19,7 @@ stop() {
 trap stop INT TERM EXIT
 
 echo "==> Starting the action server on :$ACTION_PORT"
-"$RASA" run actions --actions actions --port "$ACTION_PORT" --auto-reload false \
+"$RASA" run actions --actions actions --port "$ACTION_PORT" \
   >"$BOT_VAR_DIR/actions.log" 2>&1 &
 pids+=($!)
 

@@ -49,10 +49,11 @@ class AdminConfig:
 
     @classmethod
     def from_env(cls) -> "AdminConfig":
-        """ADMIN_SESSION_SECONDS (default 1800), ADMIN_COOKIE_SECURE=1 behind HTTPS."""
+        """ADMIN_SESSION_SECONDS (default 1800), ADMIN_COOKIE_SECURE=1 behind HTTPS, FAQ_FILE."""
         return cls(idle=timedelta(seconds=int(os.environ.get("ADMIN_SESSION_SECONDS", "1800"))),
                    secure_cookie=os.environ.get("ADMIN_COOKIE_SECURE", "") == "1",
-                   upload_dir=get_settings().var_dir / "admin" / "uploads")
+                   upload_dir=get_settings().var_dir / "admin" / "uploads",
+                   faq_path=Path(os.environ["FAQ_FILE"]) if os.environ.get("FAQ_FILE") else None)
 
 
 @lru_cache(maxsize=1)

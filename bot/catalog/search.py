@@ -111,7 +111,7 @@ class CatalogIndex:
         if token in self._correction_cache:
             return self._correction_cache[token]
         best = None
-        if len(token) >= 3 and not token.isdigit():
+        if len(token) >= 4 and not token.isdigit():
             limit = 1 if len(token) <= 5 else 2
             found = process.extractOne(token, self.vocab, scorer=Levenshtein.distance,
                                        score_cutoff=limit)

@@ -76,7 +76,7 @@ def nlu_yaml(examples: dict[str, list[str]], responses: dict[str, str] | None = 
     return yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=1000)
 
 
-def build_procedure_data(session: Session, per_template: int = 3) -> str:
+def build_procedure_data(session: Session, per_template: int = 5) -> str:
     """Training data of the procedure intents, from templates and the catalogue."""
     templates = yaml.safe_load(TEMPLATES_PATH.read_text(encoding="utf-8"))["templates"]
     phrases = procedure_phrases(session)

@@ -15,11 +15,11 @@ BOT_USER = {"id": 4242, "is_bot": True, "first_name": "SonLaBot", "username": "s
             "supports_inline_queries": False}
 
 
-async def start_app(app: web.Application) -> tuple[web.AppRunner, str]:
-    """Serve an aiohttp app on 127.0.0.1 and a free port; return the runner and base URL."""
+async def start_app(app: web.Application, port: int = 0) -> tuple[web.AppRunner, str]:
+    """Serve an aiohttp app on 127.0.0.1 (a free port by default); return runner and base URL."""
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
+    site = web.TCPSite(runner, "127.0.0.1", port)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     return runner, f"http://127.0.0.1:{port}"
@@ -264,12 +264,12 @@ class FakeZalo:
     runner: Optional[web.AppRunner] = None
     url: str = ""
 
-    async def start(self) -> "FakeZalo":
+    async def start(self, port: int = 0) -> "FakeZalo":
         """Start serving both APIs on one port."""
         app = web.Application()
         app.router.add_post("/v3.0/oa/message/cs", self._send)
         app.router.add_post("/v4/oa/access_token", self._refresh)
-        self.runner, self.url = await start_app(app)
+        self.runner, self.url = await start_app(app, port)
         return self
 
     async def stop(self) -> None:

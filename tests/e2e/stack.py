@@ -79,7 +79,7 @@ def _wait_ready(url: str, processes: list, log_dir: Path, timeout_s: float = 240
 def start_stack(var_dir: Path, extra_env: dict | None = None, model: Path | None = None,
                 catalog_dir: Path | None = None) -> Stack:
     """Load the catalogue into a fresh database and start both servers."""
-    model = model or model_path()
+    model = model or Path(os.environ.get("TEST_MODEL") or model_path())
     if not model.exists():
         raise RuntimeError(f"no trained model at {model}: run `make train` first")
     var_dir.mkdir(parents=True, exist_ok=True)
@@ -104,7 +104,7 @@ def start_stack(var_dir: Path, extra_env: dict | None = None, model: Path | None
     rasa_log = (var_dir / "rasa.log").open("w")
     processes = [
         subprocess.Popen([str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions",
-                          "--port", str(action_port), "--auto-reload", "false"],
+                          "--port", str(action_port)],
                          cwd=ROOT, env=env, stdout=actions_log, stderr=subprocess.STDOUT),
         subprocess.Popen([str(VENV_BIN / "rasa"), "run", "--model", str(model), "--port",
                           str(rasa_port), "--credentials", credentials, "--endpoints",
