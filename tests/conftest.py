@@ -81,3 +81,36 @@ def real_db(tmp_path_factory):
     load_catalog(engine, REAL_CATALOG)
     yield engine
     engine.dispose()
+
+
+ZALO_E2E = {"app_id": "3141592653589793238", "oa_id": "2718281828459045235"}
+_STACK_FAILED: list[str] = []
+
+
+@pytest.fixture(scope="session")
+def rasa_stack(tmp_path_factory):
+    """One real action server + Rasa for the whole session (REST, socket.io, and the Zalo
+    channel enabled against a port reserved for the fake Zalo server the channel tests start)."""
+    import json
+    import secrets
+
+    from tests.e2e.stack import free_port, start_stack
+
+    if _STACK_FAILED:
+        pytest.fail(f"assistant did not start: {_STACK_FAILED[0]}")
+    var_dir = tmp_path_factory.mktemp("stack")
+    zalo_port = free_port()
+    token_file = var_dir / "zalo_tokens.json"
+    token_file.write_text(json.dumps({"access_token": "AT-0", "refresh_token": "RT-0"}))
+    env = {"ZALO_APP_ID": ZALO_E2E["app_id"], "ZALO_OA_ID": ZALO_E2E["oa_id"],
+           "ZALO_OA_SECRET_KEY": secrets.token_hex(16), "ZALO_APP_SECRET": secrets.token_hex(16),
+           "ZALO_TOKEN_FILE": str(token_file),
+           "ZALO_API_BASE": f"http://127.0.0.1:{zalo_port}",
+           "ZALO_OAUTH_BASE": f"http://127.0.0.1:{zalo_port}"}
+    try:
+        stack = start_stack(var_dir, extra_env=env)
+    except RuntimeError as exc:
+        _STACK_FAILED.append(str(exc))
+        pytest.fail(str(exc))
+    yield stack
+    stack.stop()

@@ -10,13 +10,21 @@ def extra_processes() -> list[str]:
     return ["telegram"] if os.environ.get("TELEGRAM_BOT_TOKEN") else []
 
 
+def _zalo_configured() -> bool:
+    """True when the Zalo channel will be enabled (same test as the credentials file)."""
+    from bot.channels.zalo import zalo_credentials
+
+    return bool(zalo_credentials())
+
+
 def describe() -> str:
     """Which channels are active, in one line."""
     active = ["REST", "web widget (socket.io)"]
     active += ["Telegram"] if os.environ.get("TELEGRAM_BOT_TOKEN") else []
-    active += ["Zalo OA"] if os.environ.get("ZALO_OA_SECRET_KEY") else []
-    inactive = [n for n, key in (("Telegram", "TELEGRAM_BOT_TOKEN"),
-                                 ("Zalo OA", "ZALO_OA_SECRET_KEY")) if not os.environ.get(key)]
+    zalo = _zalo_configured()
+    active += ["Zalo OA"] if zalo else []
+    inactive = ([] if os.environ.get("TELEGRAM_BOT_TOKEN") else ["Telegram"]) + \
+        ([] if zalo else ["Zalo OA"])
     return ", ".join(active) + (f" (not configured: {', '.join(inactive)})" if inactive else "")
 
 

@@ -1,5 +1,5 @@
-"""Browser-test fixtures: Debian's Chromium through Playwright, the scripted widget server,
-and the real assistant (`rasa_stack`, shared with the end-to-end tests)."""
+"""Browser-test fixtures: Debian's Chromium through Playwright and the scripted widget server
+(the real assistant, `rasa_stack`, comes from tests/conftest.py)."""
 from __future__ import annotations
 
 import os
@@ -15,7 +15,6 @@ import httpx
 import pytest
 
 from bot.config import ROOT
-from tests.e2e.conftest import rasa_stack  # noqa: F401  - the real assistant, session-wide
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -13,6 +13,7 @@ import socketio
 from bot.channels.webchat import issue_token, verify_token
 
 SECRET = b"k" * 48
+pytestmark = pytest.mark.timeout(90)
 
 
 class Client:
@@ -40,6 +41,13 @@ class Client:
                 raise AssertionError(f"no {event} in {self.events}")
             await asyncio.sleep(0.05)
         return self.named(event)
+
+    async def close(self) -> None:
+        """Disconnect, without waiting on a long-poll the server may hold for 25 s."""
+        task = self.sio.eio.read_loop_task
+        await self.sio.eio.disconnect(abort=True)
+        if task is not None and not task.done():
+            task.cancel()
 
     async def open(self, url: str, token: str | None = None) -> None:
         """Connect and ask for a session (new, or the one named by the token)."""
@@ -76,7 +84,7 @@ async def test_new_session_is_issued_and_answered(fake_bot) -> None:
     assert "Abc12345" not in reply["text"] and "[password]" in reply["text"]
     received = fake_bot.received()
     assert received[-1]["sender"] == session_id and "Abc12345" not in received[-1]["text"]
-    await client.sio.disconnect()
+    await client.close()
 
 
 async def test_reconnect_with_own_token_keeps_session(fake_bot) -> None:
@@ -84,11 +92,11 @@ async def test_reconnect_with_own_token_keeps_session(fake_bot) -> None:
     first = Client()
     await first.open(fake_bot.url)
     token = (await first.wait_for("session_confirm"))[0]
-    await first.sio.disconnect()
+    await first.close()
     again = Client()
     await again.open(fake_bot.url, token)
     assert (await again.wait_for("session_confirm"))[0] == token
-    await again.sio.disconnect()
+    await again.close()
 
 
 @pytest.mark.parametrize("forge", ["bare_id", "spliced", "bad_signature", "garbage"])
@@ -126,8 +134,8 @@ async def test_foreign_session_id_is_refused(fake_bot, forge: str) -> None:
     await victim.wait_for("bot_uttered")
     await asyncio.sleep(0.3)
     assert attacker.named("bot_uttered") == []
-    await attacker.sio.disconnect()
-    await victim.sio.disconnect()
+    await attacker.close()
+    await victim.close()
 
 
 async def test_message_naming_another_session_is_refused(fake_bot) -> None:
@@ -143,8 +151,8 @@ async def test_message_naming_another_session_is_refused(fake_bot) -> None:
     assert ack is False and len(fake_bot.received()) == before
     await asyncio.sleep(0.3)
     assert victim.named("bot_uttered") == []
-    await attacker.sio.disconnect()
-    await victim.sio.disconnect()
+    await attacker.close()
+    await victim.close()
 
 
 async def test_message_before_any_session_is_refused(fake_bot) -> None:
@@ -155,7 +163,7 @@ async def test_message_before_any_session_is_refused(fake_bot) -> None:
     assert ack is False
     assert (await client.wait_for("session_refused"))[0]["reason"] == "no_session"
     assert client.named("bot_uttered") == []
-    await client.sio.disconnect()
+    await client.close()
 
 
 async def test_bot_failure_is_answered_not_silent(fake_bot) -> None:
@@ -168,4 +176,4 @@ async def test_bot_failure_is_answered_not_silent(fake_bot) -> None:
     await client.sio.call("user_uttered", {"message": "/restart", "session_id": token},
                           timeout=10)
     assert "bắt đầu lại" in (await client.wait_for("bot_uttered", 2))[1]["text"].lower()
-    await client.sio.disconnect()
+    await client.close()

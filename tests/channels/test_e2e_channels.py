@@ -12,7 +12,7 @@ import pytest
 
 from bot.channels.telegram import TelegramBridge, TelegramConfig
 from bot.channels.zalo import SIGNATURE_HEADER
-from tests.channels.conftest import ZALO_E2E
+from tests.conftest import ZALO_E2E
 from tests.channels.fakes import FakeTelegram, FakeZalo, sign, zalo_event
 
 pytestmark = pytest.mark.e2e

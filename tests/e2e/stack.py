@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 import subprocess
 import time
@@ -35,6 +36,7 @@ class Stack:
     database_url: str
     tracker_db: Path
     env: dict
+    token: str = ""
     processes: list = field(default_factory=list)
 
     def say(self, sender: str, message: str, timeout: float = 30.0) -> list[dict]:
@@ -84,12 +86,14 @@ def start_stack(var_dir: Path, extra_env: dict | None = None, model: Path | None
         raise RuntimeError(f"no trained model at {model}: run `make train` first")
     var_dir.mkdir(parents=True, exist_ok=True)
     rasa_port, action_port = free_port(), free_port()
+    token = secrets.token_urlsafe(24)
     database_url = f"sqlite:///{var_dir / 'catalog.db'}"
     env = {**os.environ, "BOT_VAR_DIR": str(var_dir), "DATABASE_URL": database_url,
            "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{action_port}/webhook",
            "TRACKER_DB": str(var_dir / "tracker.db"), "RASA_TELEMETRY_ENABLED": "false",
            "TF_CPP_MIN_LOG_LEVEL": "2", "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
            "PYTHONWARNINGS": "ignore", "RASA_URL": f"http://127.0.0.1:{rasa_port}",
+           "ADMIN_RASA_TOKEN": token,
            **(extra_env or {})}
     if catalog_dir is not None:
         env["CATALOG_DIR"] = str(catalog_dir)
@@ -108,13 +112,14 @@ def start_stack(var_dir: Path, extra_env: dict | None = None, model: Path | None
                          cwd=ROOT, env=env, stdout=actions_log, stderr=subprocess.STDOUT),
         subprocess.Popen([str(VENV_BIN / "rasa"), "run", "--model", str(model), "--port",
                           str(rasa_port), "--credentials", credentials, "--endpoints",
-                          str(ROOT / "endpoints.yml"), "--cors", "*"],
+                          str(ROOT / "endpoints.yml"), "--cors", "*", "-i", "127.0.0.1",
+                          "--enable-api", "--auth-token", token],
                          cwd=ROOT, env=env, stdout=rasa_log, stderr=subprocess.STDOUT),
     ]
     stack = Stack(url=f"http://127.0.0.1:{rasa_port}",
                   action_url=f"http://127.0.0.1:{action_port}", model_path=model,
                   var_dir=var_dir, database_url=database_url,
-                  tracker_db=var_dir / "tracker.db", env=env, processes=processes)
+                  tracker_db=var_dir / "tracker.db", env=env, processes=processes, token=token)
     try:
         _wait_ready(f"{stack.action_url}/health", processes, var_dir)
         _wait_ready(f"{stack.url}/", processes, var_dir)
