@@ -97,3 +97,19 @@ def test_index_cache_rebuilds_after_a_catalogue_change(fixture_db):
         from bot.catalog.models import utcnow
         proc.updated_at = utcnow()
     assert cache.search("giấy phép karaoke")[0].code == "1.000894"
+
+
+@pytest.mark.parametrize("query,code", [
+    ("làm căn cước cho con 10 tuổi", "1.014062"),
+    ("lam cccd cho be 3 tuoi", "1.116410"),
+    ("con toi 15 tuoi lam can cuoc", "1.014061"),
+])
+def test_age_decides_between_id_card_procedures(index, query, code):
+    assert index.search(query, 3)[0].code == code
+
+
+def test_age_range_parsing():
+    from bot.catalog.search import age_range
+    assert age_range("Cấp thẻ căn cước cho người dưới 06 tuổi") == (None, 6)
+    assert age_range("Cấp thẻ căn cước cho người từ đủ 14 tuổi trở lên") == (14, None)
+    assert age_range("Đăng ký khai sinh") == (None, None)

@@ -18,6 +18,9 @@ from bot.text import fold, words
 
 LEXICON_PATH = ROOT / "data" / "lexicon" / "search.yml"
 _NAME_PREFIX = re.compile(r"^(thu tuc)\s+")
+_AGE_IN_QUERY = re.compile(r"\b(\d{1,3})\s*(?:tuoi|t)\b")
+_AGE_UNDER = re.compile(r"duoi\s+0*(\d{1,3})\s+tuoi")
+_AGE_FROM = re.compile(r"tu\s+(?:du\s+)?0*(\d{1,3})\s+tuoi")
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,25 @@ class Entry:
     code: str
     name: str
     phrases: tuple[tuple[str, ...], ...]
+    min_age: int | None = None
+    max_age: int | None = None  # exclusive: "dưới 14 tuổi"
+
+
+def age_range(name: str) -> tuple[int | None, int | None]:
+    """The age range a procedure name states ("dưới 14 tuổi", "từ đủ 14 tuổi"), if any."""
+    folded = fold(name)
+    under, since = _AGE_UNDER.search(folded), _AGE_FROM.search(folded)
+    return (int(since.group(1)) if since else None, int(under.group(1)) if under else None)
+
+
+def age_fit(entry: Entry, age: int) -> float:
+    """Score change for a resident's age: fits the stated range, tighter ranges first."""
+    if entry.min_age is None and entry.max_age is None:
+        return 0.0
+    if (entry.min_age is not None and age < entry.min_age) or \
+            (entry.max_age is not None and age >= entry.max_age):
+        return -0.3
+    return 0.1 + (0.05 / entry.max_age if entry.max_age else 0.0)
 
 
 @dataclass(frozen=True)
@@ -87,7 +109,9 @@ def entry_from_record(code: str, name: str, aliases: Iterable[str]) -> Entry:
     folded_name = _NAME_PREFIX.sub("", fold(name))
     phrases = {tuple(words(folded_name))}
     phrases.update(tuple(words(alias)) for alias in aliases)
-    return Entry(code=code, name=name, phrases=tuple(sorted(p for p in phrases if p)))
+    min_age, max_age = age_range(name)
+    return Entry(code=code, name=name, phrases=tuple(sorted(p for p in phrases if p)),
+                 min_age=min_age, max_age=max_age)
 
 
 class CatalogIndex:
@@ -146,6 +170,7 @@ class CatalogIndex:
         tokens = self.query_tokens(query)
         if not tokens:
             return []
+        ages = [int(a) for a in _AGE_IN_QUERY.findall(fold(query))]
         q_uni, q_bi = set(tokens), set(_bigrams(tokens))
         unknown_weight = max(self.idf.values(), default=1.0)
         q_weight = sum(self.idf.get(t, unknown_weight) for t in q_uni) or 1.0
@@ -163,6 +188,8 @@ class CatalogIndex:
                 continue
             explained = sum(self.idf.get(t, 0.0) for t in q_uni if t in doc) / q_weight
             score = 0.8 * best + 0.2 * explained
+            if ages:
+                score += age_fit(entry, ages[0])
             results.append(Match(entry.code, entry.name, round(score, 4), " ".join(best_phrase)))
         results.sort(key=lambda m: (-m.score, m.code))
         return results[:limit]

@@ -79,7 +79,19 @@ def _wait_ready(url: str, processes: list, log_dir: Path, timeout_s: float = 240
 
 
 def start_stack(var_dir: Path, extra_env: dict | None = None, model: Path | None = None,
-                catalog_dir: Path | None = None) -> Stack:
+                catalog_dir: Path | None = None, attempts: int = 2) -> Stack:
+    """Start both servers, trying again once (a free port can be taken between pick and bind)."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return _start_stack_once(var_dir / f"try{attempt}", extra_env, model, catalog_dir)
+        except RuntimeError:
+            if attempt == attempts:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _start_stack_once(var_dir: Path, extra_env: dict | None, model: Path | None,
+                      catalog_dir: Path | None) -> Stack:
     """Load the catalogue into a fresh database and start both servers."""
     model = model or Path(os.environ.get("TEST_MODEL") or model_path())
     if not model.exists():

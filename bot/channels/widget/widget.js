@@ -19,7 +19,7 @@
     title: 'Trợ lý dịch vụ công',
     subtitle: 'Trợ lý ảo, không phải cán bộ',
     launcher: 'Hỏi trợ lý ảo',
-    open: 'Mở trò chuyện với trợ lý dịch vụ công',
+    open: '(mở cửa sổ trò chuyện)',
     close: 'Đóng cửa sổ trò chuyện',
     send: 'Gửi',
     label: 'Câu hỏi của bạn',
@@ -194,9 +194,10 @@
   var root = host.attachShadow ? host.attachShadow({ mode: 'open' }) : host;
   var css = el('link', null, { rel: 'stylesheet', href: base + 'widget.css' });
   var wrap = el('div', 'w ' + (ds.position === 'left' ? 'left' : 'right'));
-  var launcher = el('button', 'launcher', { type: 'button', 'aria-label': T.open, 'aria-expanded': 'false', 'aria-controls': 'sl-panel' });
+  var launcher = el('button', 'launcher', { type: 'button', 'aria-expanded': 'false', 'aria-controls': 'sl-panel' });
   launcher.appendChild(el('span', 'icon', { 'aria-hidden': 'true' }, '💬'));
   launcher.appendChild(el('span', null, null, T.launcher));
+  launcher.appendChild(el('span', 'sr', null, ' ' + T.open));
   var panel = el('div', 'panel', { id: 'sl-panel', role: 'dialog', 'aria-labelledby': 'sl-title', hidden: '' });
   var head = el('div', 'head');
   var titles = el('div', 'titles');
