@@ -37,18 +37,23 @@ def cmd_catalog_load(args: argparse.Namespace) -> int:
     return 0
 
 
+def _write_out(text: str, out: str | None) -> int:
+    """Write text to a file, or to standard output when no file is given."""
+    if out:
+        Path(out).write_text(text, encoding="utf-8")
+        print(f"Wrote {out}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def cmd_catalog_export(args: argparse.Namespace) -> int:
     """Write the whole catalogue as open data (JSON or CSV)."""
     from bot.catalog.loader import export_text
 
     with _session() as session:
         text = export_text(session, args.format)
-    if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
-        print(f"Wrote {args.out}")
-    else:
-        sys.stdout.write(text)
-    return 0
+    return _write_out(text, args.out)
 
 
 def cmd_nlu_build(_args: argparse.Namespace) -> int:
@@ -184,12 +189,7 @@ def cmd_unanswered_export(args: argparse.Namespace) -> int:
     since, until = _window(args)
     with _session() as session:
         text = export_csv(group_similar(list_unanswered(session, since, until, args.all)))
-    if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
-        print(f"Wrote {args.out}")
-    else:
-        sys.stdout.write(text)
-    return 0
+    return _write_out(text, args.out)
 
 
 def cmd_unanswered_add(args: argparse.Namespace) -> int:

@@ -59,7 +59,29 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("query,code", CASES)
+# More development cases: everyday phrasings about every field of the catalogue.
+EVERYDAY = [("bố em mất hôm qua, làm giấy báo tử ở đâu","1.000656"),
+("muốn lấy vợ thì ra xã làm giấy gì","1.000894"),("xin giấy độc thân để đi làm hồ sơ vay vốn","1.004873"),
+("sửa sai năm sinh trong giấy khai sinh","1.004859"),("xin bản sao giấy khai sinh của tôi","2.000635"),
+("bo dang ky nhan con ngoai gia thu","1.001022"),("ông nội làm giám hộ cho cháu mồ côi","1.004837"),
+("chuyen khau ve nha vo","1.004222"),("di lam cong nhan o Bac Ninh khai bao tam vang","1.003677"),
+("thue tro o thanh pho son la dang ky tam tru","1.004194"),("the can cuoc het han doi o dau","1.014063"),
+("danh roi the can cuoc lam lai","1.014064"),("kich hoat tai khoan vneid","3.000228"),
+("lam ho chieu di han quoc","1.001456"),("bằng lái xe máy hết hạn","3.000347"),("rớt mất bằng lái ô tô","3.000348"),
+("mua xe máy mới đăng ký biển số","1.013067"),("mua lai xe cu sang ten","1.013076"),("đất ông bà để lại chưa có sổ đỏ","1.013978"),
+("bo me cho dat con muon sang ten","1.013831"),("so do bi chay mat","1.012786"),("xây nhà 3 tầng có phải xin phép không","1.013225"),
+("trich luc ban do thua dat","1.012789"),("photo cong chung giay to","2.000815"),("chứng thực chữ ký giấy ủy quyền","2.000884"),
+("chứng thực hợp đồng mua bán đất tại xã","2.001035"),("mở cửa hàng tạp hóa cần đăng ký gì","1.001612"),
+("đổi địa chỉ hộ kinh doanh","2.000720"),("thanh lap cong ty tnhh 1 thanh vien","2.001583"),("giấy an toàn thực phẩm cho cơ sở làm chè","2.001827"),
+("xin giay phep ban ruou","SL-005"),("ban thuoc la can giay phep","SL-006"),("nghỉ việc hưởng bảo hiểm thất nghiệp","SL-007"),
+("vo sinh con huong che do thai san","2.000693"),("mat the bao hiem y te","1.002759"),("xét hộ nghèo cuối năm","1.011606"),
+("trợ cấp cho người khuyết tật hằng tháng","SL-008"),("ông 80 tuổi không có lương hưu được trợ cấp không","SL-009"),
+("giám định mức độ khuyết tật","SL-010"),("lợn chết vì dịch tả được hỗ trợ không","1.013997"),("lũ quét cuốn mất ruộng ngô hỗ trợ","SL-011"),
+("xin lý lịch tư pháp đi xuất khẩu lao động nhật","3.000333"),("chuyen truong cho con len thanh pho","SL-013"),("mất bằng tốt nghiệp cấp 3 xin bản sao","SL-014"),
+("đủ 17 tuổi đăng ký nghĩa vụ","1.013133"),("tach so do chia dat cho con","SL-015"),("rut bhxh mot lan","SL-016"),("xoa ho khau cho nguoi da mat","SL-002")]
+
+
+@pytest.mark.parametrize("query,code", CASES + EVERYDAY)
 def test_top_result(index, query, code):
     results = index.search(query, limit=3)
     assert results and results[0].code == code, [(m.code, m.score) for m in results]

@@ -17,6 +17,7 @@ from bot.config import ROOT
 from bot.text import fold, words
 
 LEXICON_PATH = ROOT / "data" / "lexicon" / "search.yml"
+W_PHRASE = 0.65  # weight of the best name/alias coverage; the rest: how much of the query the procedure explains
 _NAME_PREFIX = re.compile(r"^(thu tuc)\s+")
 _AGE_IN_QUERY = re.compile(r"\b(\d{1,3})\s*(?:tuoi|t)\b")
 _AGE_UNDER = re.compile(r"duoi\s+0*(\d{1,3})\s+tuoi")
@@ -104,11 +105,18 @@ def _remove_phrases(tokens: list[str], phrases: Iterable[tuple[str, ...]]) -> li
     return tokens
 
 
-def entry_from_record(code: str, name: str, aliases: Iterable[str]) -> Entry:
-    """Index entry of a procedure from its name and aliases."""
+def expand(tokens: Iterable[str], lexicon: Lexicon) -> tuple[str, ...]:
+    """Replace abbreviations by their words (CCCD -> căn cước công dân)."""
+    return tuple(word for token in tokens for word in lexicon.expansions.get(token, (token,)))
+
+
+def entry_from_record(code: str, name: str, aliases: Iterable[str],
+                      lexicon: Lexicon | None = None) -> Entry:
+    """Index entry of a procedure from its name and aliases (abbreviations expanded)."""
+    lexicon = lexicon or default_lexicon()
     folded_name = _NAME_PREFIX.sub("", fold(name))
-    phrases = {tuple(words(folded_name))}
-    phrases.update(tuple(words(alias)) for alias in aliases)
+    phrases = {expand(words(folded_name), lexicon)}
+    phrases.update(expand(words(alias), lexicon) for alias in aliases)
     min_age, max_age = age_range(name)
     return Entry(code=code, name=name, phrases=tuple(sorted(p for p in phrases if p)),
                  min_age=min_age, max_age=max_age)
@@ -146,10 +154,7 @@ class CatalogIndex:
 
     def query_tokens(self, query: str) -> list[str]:
         """Fold, expand abbreviations, drop question words and places, fix typos (unknown words stay)."""
-        tokens: list[str] = []
-        for token in words(query):
-            tokens.extend(self.lexicon.expansions.get(token, (token,)))
-        tokens = _remove_phrases(tokens, self.lexicon.stop_phrases)
+        tokens = _remove_phrases(list(expand(words(query), self.lexicon)), self.lexicon.stop_phrases)
         return [self._correct(t) or t for t in tokens]
 
     def _phrase_score(self, phrase: tuple[str, ...], q_uni: set[str],
@@ -187,7 +192,7 @@ class CatalogIndex:
             if best <= 0:
                 continue
             explained = sum(self.idf.get(t, 0.0) for t in q_uni if t in doc) / q_weight
-            score = 0.8 * best + 0.2 * explained
+            score = W_PHRASE * best + (1 - W_PHRASE) * explained
             if ages:
                 score += age_fit(entry, ages[0])
             results.append(Match(entry.code, entry.name, round(score, 4), " ".join(best_phrase)))

@@ -167,6 +167,7 @@ def test_outage_notice_queue_and_resend(context, fake_bot) -> None:
     state["down"] = False
     expect(bot_messages(page).nth(1)).to_contain_text("tin nhắn lúc mất mạng", timeout=40_000)
     expect(log(page).locator(".msg.u.pending")).to_have_count(0)
+    expect(log(page)).not_to_contain_text("Đang chờ gửi")
     assert stored(page)["queue"] == []
 
 

@@ -163,13 +163,18 @@
         if (res && res[0] === false) { updateTyping(); return; }
         st.queue = st.queue.filter(function (q) { return q.id !== item.id; });
         st.msgs.forEach(function (m) { if (m.id === item.id) delete m.p; });
-        var el = logEl.querySelector('[data-id="' + item.id + '"]');
-        if (el) el.classList.remove('pending');
         save(); updateTyping();
       });
-      if (ok) inflight[item.id] = 1;
+      if (ok) { inflight[item.id] = 1; sent(item.id); }
     });
     updateTyping();
+  }
+  function sent(id) { /* on the wire: no longer shown as waiting (kept queued until acked) */
+    var b = logEl.querySelector('[data-id="' + id + '"]');
+    if (!b) return;
+    b.classList.remove('pending');
+    var p = b.querySelector('.pend');
+    if (p) p.remove();
   }
   function updateTyping() { typing(Object.keys(inflight).length > 0); }
   function botMessage(d) {

@@ -1,0 +1,211 @@
+"""Intent understanding: 5-fold cross-validation of three NLU pipelines, and the held-out sets.
+
+Runs in its own process (`python -m bot.bench.understanding --out FILE`) so TensorFlow and the
+trained models are gone before the serving measurements start.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import copy
+import json
+import logging
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+from bot.bench.stats import aggregate_folds, confusion_pairs, stratified_folds
+from bot.config import ROOT
+
+NLU_DIRS = ("data/nlu", "data/generated")
+LR_BASELINE_PIPELINE = [
+    {"name": "WhitespaceTokenizer"},
+    {"name": "CountVectorsFeaturizer"},
+    {"name": "CountVectorsFeaturizer", "analyzer": "char_wb", "min_ngram": 1, "max_ngram": 4},
+    {"name": "LogisticRegressionClassifier"},
+]
+# Only the intent is scored: the ResponseSelector (which picks the FAQ/tip answer inside a
+# retrieval intent) cannot change the intent, so the CV copies of our pipeline leave it out.
+INTENT_IRRELEVANT = ("ResponseSelector",)
+
+
+def quiet_rasa() -> None:
+    """Rasa, TensorFlow and progress bars at WARNING level (before Rasa is imported)."""
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+    os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+    import warnings
+
+    warnings.filterwarnings("ignore")
+    from rasa.utils.common import configure_logging_and_warnings
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_logging_and_warnings(logging.WARNING)
+    configure_structlog(logging.WARNING)
+
+
+def pipeline_variants(config: dict, epochs: int | None) -> dict[str, dict]:
+    """The three configs compared: ours, ours without augmentation, the LR baseline."""
+    def ours(augment: bool) -> dict:
+        """Our pipeline, intent part only, DIET epochs optionally lowered."""
+        variant = copy.deepcopy(config)
+        pipeline = []
+        for component in variant["pipeline"]:
+            name = component["name"]
+            if name in INTENT_IRRELEVANT:
+                continue
+            if name.endswith("VietnameseNormalizer"):
+                component["augment"] = augment
+            if name == "DIETClassifier" and epochs:
+                component["epochs"] = epochs
+            pipeline.append(component)
+        variant["pipeline"] = pipeline
+        return variant
+
+    baseline = {k: v for k, v in copy.deepcopy(config).items() if k != "pipeline"}
+    baseline["pipeline"] = copy.deepcopy(LR_BASELINE_PIPELINE)
+    return {"ours": ours(True), "ours_no_augment": ours(False), "lr_baseline": baseline}
+
+
+def load_examples():  # type: ignore[no-untyped-def]
+    """The NLU training data as Rasa loads it, and its intent examples."""
+    from rasa.shared.importers.importer import TrainingDataImporter
+
+    importer = TrainingDataImporter.load_from_dict(
+        config_path=str(ROOT / "config.yml"), domain_path=str(ROOT / "domain.yml"),
+        training_data_paths=[str(ROOT / d) for d in NLU_DIRS])
+    data = importer.get_nlu_data()
+    return data, list(data.intent_examples)
+
+
+def base_intent(message) -> str:  # type: ignore[no-untyped-def]
+    """The intent of an example, retrieval intents at their base (faq/x -> faq)."""
+    return str(message.get("intent")).split("/")[0]
+
+
+def write_fold(data, examples: list, path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Write the training part of a fold as Rasa YAML (responses kept)."""
+    from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLWriter
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    RasaYAMLWriter().dump(str(path), TrainingData(training_examples=examples,
+                                                  responses=data.responses))
+
+
+async def _parse_all(model: str, texts: list[str]) -> list[str]:
+    """Intent predicted by a trained model for each text."""
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(model)
+    predicted = []
+    for text in texts:
+        parsed = await agent.parse_message(text)
+        predicted.append((parsed.get("intent") or {}).get("name") or "")
+    return predicted
+
+
+def train_and_predict(config_path: Path, train_file: Path, texts: list[str],
+                      out_dir: Path) -> tuple[list[str], float, float]:
+    """Train an NLU model on a fold and predict the held-out texts; (predictions, train s, predict s)."""
+    from rasa.model_training import train_nlu
+
+    started = time.perf_counter()
+    model = train_nlu(config=str(config_path), nlu_data=str(train_file), output=str(out_dir),
+                      domain=str(ROOT / "domain.yml"))
+    trained = time.perf_counter()
+    if model is None:
+        raise RuntimeError(f"training failed for {config_path.name}")
+    predicted = asyncio.run(_parse_all(model, texts))
+    return predicted, trained - started, time.perf_counter() - trained
+
+
+def cross_validate(k: int, epochs: int | None, variants: list[str] | None = None) -> dict:
+    """k-fold stratified CV (same folds for every pipeline) of the compared pipelines."""
+    data, examples = load_examples()
+    labels = [base_intent(m) for m in examples]
+    folds = stratified_folds(labels, k=k)
+    config = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
+    configs = pipeline_variants(config, epochs)
+    chosen = variants or list(configs)
+    result: dict = {"examples": len(examples), "intents": len(set(labels)), "folds": k,
+                    "diet_epochs_config": next(c.get("epochs") for c in config["pipeline"]
+                                               if c["name"] == "DIETClassifier"),
+                    "diet_epochs_cv": epochs, "left_out_of_cv": list(INTENT_IRRELEVANT),
+                    "pipelines": {}}
+    with tempfile.TemporaryDirectory(prefix="bench-cv-") as tmp_name:
+        tmp = Path(tmp_name)
+        os.environ["RASA_CACHE_DIRECTORY"] = str(tmp / "cache")  # fresh cache: nothing reused
+        for name in chosen:
+            (tmp / f"{name}.yml").write_text(yaml.safe_dump(configs[name], allow_unicode=True),
+                                             encoding="utf-8")
+        per_pipeline: dict[str, dict] = {n: {"folds": [], "train_s": [], "predict_s": []}
+                                         for n in chosen}
+        for number, test_idx in enumerate(folds):
+            held = set(test_idx)
+            train_file = tmp / f"fold{number}.yml"
+            write_fold(data, [m for i, m in enumerate(examples) if i not in held], train_file)
+            texts = [examples[i].get("text") for i in test_idx]
+            gold = [labels[i] for i in test_idx]
+            for name in chosen:
+                predicted, train_s, predict_s = train_and_predict(
+                    tmp / f"{name}.yml", train_file, texts, tmp / f"models-{name}-{number}")
+                record = per_pipeline[name]
+                record["folds"].append((gold, predicted))
+                record["train_s"].append(round(train_s, 1))
+                record["predict_s"].append(round(predict_s, 1))
+                print(f"    CV fold {number + 1}/{k} {name:16s} train {train_s:5.1f}s "
+                      f"predict {predict_s:4.1f}s", flush=True)
+        for name, record in per_pipeline.items():
+            gold = [g for fold_gold, _ in record["folds"] for g in fold_gold]
+            predicted = [p for _, fold_pred in record["folds"] for p in fold_pred]
+            result["pipelines"][name] = {
+                **aggregate_folds(record["folds"]), "train_s": record["train_s"],
+                "predict_s": record["predict_s"], "config": configs[name]["pipeline"],
+                "top_confusions": confusion_pairs(gold, predicted, top=8),
+                "fallback_predictions": predicted.count("nlu_fallback")}
+    return result
+
+
+def heldout(model: Path) -> dict:
+    """bot.evaluation on the current model: accented and unaccented held-out macro-F1."""
+    from bot.evaluation import HELDOUT_FILES, evaluate
+
+    started = time.perf_counter()
+    report = evaluate(model)
+    return {"model": report["model"], "seconds": round(time.perf_counter() - started, 1),
+            **{v: {k: report[v][k] for k in ("examples", "macro_f1", "accuracy")}
+               | {"errors": len(report[v]["errors"]),
+                  "top_confusions": confusion_pairs([e["gold"] for e in report[v]["errors"]],
+                                                    [e["predicted"] for e in report[v]["errors"]],
+                                                    top=5)}
+               for v in HELDOUT_FILES}}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """CLI: cross-validation and held-out scores as JSON."""
+    parser = argparse.ArgumentParser(prog="python -m bot.bench.understanding")
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--model", required=True, help="current trained model (held-out)")
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--epochs", type=int, default=None, help="DIET epochs for CV only")
+    parser.add_argument("--variants", nargs="*", default=None)
+    parser.add_argument("--skip-cv", action="store_true")
+    args = parser.parse_args(argv)
+    quiet_rasa()
+    result: dict = {}
+    started = time.perf_counter()
+    if not args.skip_cv:
+        result["cv"] = cross_validate(args.folds, args.epochs, args.variants)
+        result["cv"]["seconds"] = round(time.perf_counter() - started, 1)
+    result["heldout"] = heldout(Path(args.model))
+    Path(args.out).write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
