@@ -7,11 +7,13 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
 AXE_DIR="$ROOT/tests/browser/node_modules/axe-core"
 
-if [[ ! -x "$CHROMIUM" ]]; then
-  echo "==> Installing Chromium from Debian (apt-get)"
+# Fonts: Vietnamese text (DejaVu) and emoji (the bot's 👍/👎 buttons) in screenshots.
+if [[ ! -x "$CHROMIUM" ]] || ! dpkg -s fonts-noto-color-emoji >/dev/null 2>&1; then
+  echo "==> Installing Chromium and fonts from Debian (apt-get)"
   SUDO=""; [[ "$(id -u)" -eq 0 ]] || SUDO="sudo"
   $SUDO apt-get update
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends chromium fonts-dejavu-core
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends chromium \
+    fonts-dejavu-core fonts-noto-color-emoji
 fi
 "$CHROMIUM" --version
 
