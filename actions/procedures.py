@@ -19,6 +19,7 @@ INTENT_ASPECT = {f"ask_{a}": a for a in ASPECTS}
 STRONG_SCORE = 0.55       # a match this good is taken without asking
 WEAK_SCORE = 0.30         # below this, nothing was found
 CLEAR_MARGIN = 0.08       # the best must lead the second by this much to be taken
+MIN_HITS_TO_SWITCH = 2    # words a follow-up must share with another procedure to change topic
 MAX_DOCUMENTS = 8
 FOLLOW_UP_BUTTONS = ("documents", "fee", "online", "where", "time")
 
@@ -28,6 +29,8 @@ def decide(matches: List[Match], context_code: str | None) -> tuple[str, List[Ma
     if not matches or matches[0].score < WEAK_SCORE:
         return ("context", []) if context_code else ("none", [])
     best = matches[0]
+    if context_code and best.hits < MIN_HITS_TO_SWITCH:
+        return "context", []  # "cần giấy tờ gì" (cần ~ căn) must not leave the procedure
     second = matches[1].score if len(matches) > 1 else 0.0
     if best.score >= STRONG_SCORE and best.score - second >= CLEAR_MARGIN:
         return "found", [best]

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -90,6 +91,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("what", choices=["heldout"])
     parser.add_argument("--model", required=True)
     args = parser.parse_args(argv)
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_structlog(logging.WARNING)  # Rasa's debug events would print every text
     report = evaluate(Path(args.model))
     write_report(report)
     for variant in HELDOUT_FILES:

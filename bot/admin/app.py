@@ -26,7 +26,7 @@ HERE = Path(__file__).resolve().parent
 COOKIE = "sonla_admin"
 LOGIN_COOKIE = "sonla_admin_login"
 MAX_UPLOAD = 5 * 1024 * 1024
-PUBLIC_PATHS = ("/login", "/static/admin.js", "/health")
+PUBLIC_PATHS = ("/login", "/static/admin.js", "/health", "/favicon.ico")
 EDITABLE_PROCEDURE = tuple(f"{ch}_{part}" for ch in CHANNELS for part in ("time", "fee", "fee_note")
                            ) + ("channels", "documents", "aliases", "verified")
 SECURITY_HEADERS = {
@@ -172,10 +172,16 @@ def create_app(session_maker: Callable[[], Session],
         return response.text((HERE / "static" / "admin.js").read_text(encoding="utf-8"),
                              content_type="application/javascript; charset=utf-8")
 
+    @app.get("/favicon.ico")
+    async def favicon(_request: Request) -> HTTPResponse:
+        """No icon (browsers ask for one on every page)."""
+        return response.empty(status=204)
+
     @app.get("/login")
     async def login_form(request: Request) -> HTTPResponse:
         """The login form, with a double-submit CSRF cookie."""
-        token = secrets.token_urlsafe(24)
+        # Reuse the token of this browser: a second tab or a favicon fetch must not void the form.
+        token = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(24)
         resp = page(request, "login.html", login_csrf=token)
         _set_cookie(resp, LOGIN_COOKIE, token, config.secure_cookie, 600)
         return resp

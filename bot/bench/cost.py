@@ -1,6 +1,7 @@
 """Cost: training time of our model from scratch (fresh cache, temporary output)."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import tempfile
@@ -11,6 +12,40 @@ from bot.config import ROOT
 from bot.training import DATA_DIRS
 
 VENV_BIN = ROOT / ".venv" / "bin"
+CACHE_DIR = ROOT / "models" / "bench"          # git-ignored, like the models themselves
+DEFAULT_ESTIMATE_S = 330.0
+
+
+def cache_path(fingerprint: str) -> Path:
+    """Where the training time measured for these training inputs is kept."""
+    return CACHE_DIR / f"training-{fingerprint}.json"
+
+
+def save_measurement(fingerprint: str, measured: dict) -> None:
+    """Keep a successful measurement for later runs on the same inputs."""
+    if measured.get("seconds") is None:
+        return
+    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    record = {**measured, "fingerprint": fingerprint,
+              "measured_at": time.strftime("%Y-%m-%d %H:%M:%S %z"),
+              "loadavg": [round(x, 2) for x in os.getloadavg()]}
+    cache_path(fingerprint).write_text(json.dumps(record, indent=2), encoding="utf-8")
+
+
+def cached_measurement(fingerprint: str) -> dict | None:
+    """A measurement made earlier for exactly these training inputs, or None."""
+    path = cache_path(fingerprint)
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+def estimate_s() -> float:
+    """Expected training time: the latest measurement of any inputs, else a default."""
+    records = sorted(CACHE_DIR.glob("training-*.json"), key=lambda p: p.stat().st_mtime)
+    if records:
+        seconds = json.loads(records[-1].read_text(encoding="utf-8")).get("seconds")
+        if seconds:
+            return float(seconds)
+    return DEFAULT_ESTIMATE_S
 
 
 def training_command(out_dir: Path) -> list[str]:
@@ -49,3 +84,25 @@ def time_training(timeout_s: float = 900.0) -> dict:
                 "error": None if ok else stderr[-2000:],
                 "how": "rasa train (NLU + core, same command as bot.training) into a temporary "
                        "folder with an empty RASA_CACHE_DIRECTORY, wall clock"}
+
+
+def training_cost(fingerprint: str, mode: str, remaining_s: float) -> dict:
+    """Measure ('measure', or 'auto' if it fits the remaining budget), else reuse a measurement."""
+    cached = cached_measurement(fingerprint)
+    if mode == "skip":
+        return {"seconds": None, "error": "skipped (--training skip)"}
+    if mode == "measure" or estimate_s() <= remaining_s:
+        measured = time_training()
+        save_measurement(fingerprint, measured)
+        return {**measured, "measured_in_this_run": True}
+    if cached:
+        return {**cached, "measured_in_this_run": False,
+                "how": f"not re-measured: the remaining time budget ({remaining_s:.0f} s) is "
+                       f"below the expected training time ({estimate_s():.0f} s); reused the "
+                       f"measurement made by `python -m bot.bench --only-training` on "
+                       f"{cached['measured_at']} (load average {cached['loadavg']}) for the same "
+                       f"training inputs (fingerprint {fingerprint}): " + cached.get("how", "")}
+    return {"seconds": None, "measured_in_this_run": False,
+            "error": f"not measured: the remaining time budget ({remaining_s:.0f} s) is below the "
+                     f"expected training time ({estimate_s():.0f} s) and no earlier measurement "
+                     f"exists for these inputs; run `python -m bot.bench --only-training`"}

@@ -114,7 +114,7 @@ def decide_outcome(matches: list, gold: str) -> str:
 
 
 def error_category(gold: str, ranked: Sequence[str], fields: dict[str, str]) -> str:
-    """Why the top-1 answer is wrong: no match, a bundle resolved to a part, a sibling or unrelated."""
+    """Why top-1 is wrong: no match, a bundle resolved to a part, a sibling, or unrelated."""
     if not ranked:
         return "no_match"
     if fields.get(gold) == BUNDLE_FIELD and fields.get(ranked[0]) != BUNDLE_FIELD:

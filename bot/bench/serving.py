@@ -144,7 +144,8 @@ async def run_load(url: str, conversations: Sequence[Sequence[str]], senders: in
         wall = time.perf_counter() - started
     return {"senders": senders, "messages": len(latencies) + problems["http_errors"],
             "ok": len(latencies), **problems, "wall_s": round(wall, 2),
-            "throughput_msg_s": round(len(latencies) / wall, 2) if wall else None, **latency_summary(latencies)}
+            "throughput_msg_s": round(len(latencies) / wall, 2) if wall else None,
+            **latency_summary(latencies)}
 
 
 def measure(server: Server, conversations: Sequence[Sequence[str]], sequential_rounds: int,

@@ -30,6 +30,7 @@ class Lexicon:
 
     expansions: dict[str, tuple[str, ...]]
     stop_phrases: tuple[tuple[str, ...], ...]
+    generic: frozenset[str] = frozenset()
 
     @classmethod
     def load(cls, path: Path = LEXICON_PATH) -> "Lexicon":
@@ -38,7 +39,8 @@ class Lexicon:
         expansions = {fold(k): tuple(words(v)) for k, v in (data.get("expansions") or {}).items()}
         phrases = [tuple(words(p)) for p in (data.get("stop_phrases") or []) + (data.get("places") or [])]
         phrases = sorted({p for p in phrases if p}, key=len, reverse=True)
-        return cls(expansions=expansions, stop_phrases=tuple(phrases))
+        generic = frozenset(w for g in data.get("generic_words") or [] for w in words(g))
+        return cls(expansions=expansions, stop_phrases=tuple(phrases), generic=generic)
 
 
 @lru_cache(maxsize=1)
@@ -83,6 +85,7 @@ class Match:
     name: str
     score: float
     phrase: str
+    hits: int = 0  # distinct query words found in the matched phrase
 
 
 def _bigrams(tokens: Sequence[str]) -> list[tuple[str, str]]:
@@ -195,6 +198,7 @@ class CatalogIndex:
             score = W_PHRASE * best + (1 - W_PHRASE) * explained
             if ages:
                 score += age_fit(entry, ages[0])
-            results.append(Match(entry.code, entry.name, round(score, 4), " ".join(best_phrase)))
+            hits = len((set(best_phrase) & q_uni) - self.lexicon.generic)
+            results.append(Match(entry.code, entry.name, round(score, 4), " ".join(best_phrase), hits))
         results.sort(key=lambda m: (-m.score, m.code))
         return results[:limit]

@@ -108,3 +108,13 @@ def test_decide_rules():
     assert decide([weak], "ctx")[0] == "context"
     assert decide([], None) == ("none", [])
     assert decide([Match("a", "A", 0.6, ""), Match("b", "B", 0.58, "")], None)[0] == "ambiguous"
+
+
+@pytest.mark.parametrize("text,intent", [
+    ("cần giấy tờ gì", "ask_documents"), ("có làm online được không", "ask_online"),
+    ("làm trên VNeID được không", "ask_online"), ("còn phí thì sao", "ask_fee"),
+])
+async def test_follow_ups_stay_on_the_procedure_in_context(real_db, use_db, domain, text, intent):
+    use_db(real_db)
+    messages, _ = await run(domain, make_tracker(text, intent, slots={"procedure_code": "1.000894"}))
+    assert "(mã 1.000894)" in messages[0]["text"]

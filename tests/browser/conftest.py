@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -13,6 +12,8 @@ from typing import Iterator
 
 import httpx
 import pytest
+
+from tests.e2e.stack import free_port
 
 from bot.config import ROOT
 
@@ -32,11 +33,6 @@ def missing(reason: str) -> None:
     pytest.skip(f"{reason}: run scripts/setup-browser.sh")
 
 
-def free_port() -> int:
-    """A loopback TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
@@ -78,7 +74,7 @@ def fake_bot(tmp_path_factory) -> Iterator[FakeBot]:
     process.wait(timeout=10)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # Playwright's sync loop must be gone before async tests run
 def browser():
     """One headless Debian Chromium for the session."""
     if not CHROMIUM.exists():
