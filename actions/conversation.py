@@ -13,6 +13,27 @@ from bot.config import get_settings
 from bot.security.secrets import mask
 
 
+RETRIEVAL_INTENTS = ("security_tip", "faq")
+TOP_INTENTS = 3                  # the retrieval intent must be among the NLU's best guesses
+MIN_INTENT_CONFIDENCE = 0.2
+MIN_SELECTOR_CONFIDENCE = 0.6    # and the ResponseSelector sure of the answer
+
+
+def confident_retrieval(message: Dict[Text, Any]) -> str | None:
+    """The tip or FAQ answer the ResponseSelector is sure of, when NLU was unsure of the intent."""
+    ranking = [r for r in message.get("intent_ranking") or [] if r.get("name") != "nlu_fallback"]
+    candidates = {r["name"] for r in ranking[:TOP_INTENTS]
+                  if r.get("name") in RETRIEVAL_INTENTS
+                  and (r.get("confidence") or 0.0) >= MIN_INTENT_CONFIDENCE}
+    selectors = message.get("response_selector") or {}
+    for name in candidates:
+        response = (selectors.get(name) or selectors.get("default") or {}).get("response") or {}
+        key = response.get("intent_response_key") or ""
+        if key.startswith(f"{name}/") and (response.get("confidence") or 0.0) >= MIN_SELECTOR_CONFIDENCE:
+            return response.get("utter_action") or f"utter_{key}"
+    return None
+
+
 class ActionDefaultFallback(SafeAction):
     """Says it did not understand and queues the (masked) question for staff."""
 
@@ -28,6 +49,10 @@ class ActionDefaultFallback(SafeAction):
         code = clear_match(text) if text.strip() and not text.startswith("/") else None
         if code is not None:  # NLU was unsure, but the message clearly names a procedure
             return answer(dispatcher, domain, code, "overview")
+        retrieval = confident_retrieval(message)
+        if retrieval is not None:  # unsure of the intent, sure of the tip or FAQ answer
+            dispatcher.utter_message(response=retrieval)
+            return []
         intent = message.get("intent") or {}
         ranking = message.get("intent_ranking") or []
         best = next((r for r in ranking if r.get("name") != "nlu_fallback"), intent)

@@ -52,3 +52,27 @@ async def test_feedback_is_recorded_per_procedure(fixture_db, use_db, domain):
         vote = session.execute(select(Feedback)).scalar_one()
     assert vote.procedure_code == "1.001193" and vote.helpful is False
     assert "ghi nhận" in dispatcher.messages[0]["text"]
+
+
+def _unsure_tip_message(intent_conf: float, selector_conf: float) -> dict:
+    return {"intent_ranking": [{"name": "nlu_fallback", "confidence": 0.45},
+                               {"name": "security_tip", "confidence": intent_conf}],
+            "response_selector": {"default": {"response": {
+                "confidence": selector_conf, "intent_response_key": "security_tip/otp",
+                "utter_action": "utter_security_tip/otp"}}}}
+
+
+async def test_fallback_answers_a_confident_tip(fixture_db, use_db, domain):
+    use_db(fixture_db)
+    tracker = make_tracker("ai xin ma xac thuc thi sao", "nlu_fallback")
+    tracker.latest_message.update(_unsure_tip_message(0.4, 0.9))
+    dispatcher = CollectingDispatcher()
+    await ActionDefaultFallback().run(dispatcher, tracker, domain)
+    assert dispatcher.messages[0]["response"] == "utter_security_tip/otp"
+
+
+def test_unsure_selector_is_not_trusted():
+    from actions.conversation import confident_retrieval
+    assert confident_retrieval(_unsure_tip_message(0.4, 0.3)) is None
+    assert confident_retrieval(_unsure_tip_message(0.1, 0.9)) is None
+    assert confident_retrieval(_unsure_tip_message(0.4, 0.9)) == "utter_security_tip/otp"

@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -78,3 +80,6 @@ def test_staff_edits_faq_publishes_and_assistant_answers(request, tmp_path):
         process.terminate()
         process.wait(timeout=10)
         shutil.copy(backup, FAQ_PATH)
+        # Put the generated training data back in step with the restored FAQ source.
+        subprocess.run([sys.executable, "-m", "bot", "nlu", "build"], cwd=ROOT, check=True,
+                       stdout=subprocess.DEVNULL)
