@@ -14,7 +14,7 @@ from bot.bench import report
 from bot.config import ROOT
 
 REPORTS_DIR = ROOT / "reports"
-DEFAULT_CV_EPOCHS = 10
+DEFAULT_CV_EPOCHS = 5
 BUDGET_S = 15 * 60
 
 
@@ -80,12 +80,11 @@ def run_serving(model: Path, seq_rounds: int, rounds: int) -> dict:
     return result
 
 
-def run_cost(mode: str, remaining_s: float) -> dict:
-    """Training time from scratch (or why it was not measured)."""
+def run_cost(fingerprint: str, mode: str, remaining_s: float) -> dict:
+    """Training time from scratch for the given training inputs (or why it was not measured)."""
     from bot.bench import cost
-    from bot.training import fingerprint
 
-    return {"training": cost.training_cost(fingerprint(), mode, remaining_s)}
+    return {"training": cost.training_cost(fingerprint, mode, remaining_s)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -105,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
                              "measurement made for the same inputs")
     parser.add_argument("--only-training", action="store_true",
                         help="only measure the training time (kept for later runs)")
+    parser.add_argument("--model", default=None, help="trained model (default: the current one)")
     parser.add_argument("--out", default=str(REPORTS_DIR))
     args = parser.parse_args(argv)
 
@@ -112,10 +112,12 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter()
     if args.only_training:
-        measured = run_cost("measure", BUDGET_S)["training"]
+        from bot.training import fingerprint
+
+        measured = run_cost(fingerprint(), "measure", BUDGET_S)["training"]
         print(json.dumps(measured, indent=2))
         return 0 if measured.get("seconds") else 1
-    model = model_path()
+    model = Path(args.model) if args.model else model_path()
     if not model.exists():
         print(f"No trained model at {model}: run `make train` first.", file=sys.stderr)
         return 2
@@ -133,7 +135,10 @@ def main(argv: list[str] | None = None) -> int:
         result["serving"] = stage("serving (ours, then reference)", timings, run_serving, model,
                                   args.seq_conversations, args.conversations_each)
     remaining = BUDGET_S - (time.perf_counter() - started) - 30
-    result["cost"] = stage("training from scratch", timings, run_cost, args.training, remaining)
+    # the inputs of the model measured above (others may edit data/ while the bench runs)
+    inputs = model.name.removesuffix(".tar.gz")
+    result["cost"] = stage("training from scratch", timings, run_cost, inputs, args.training,
+                           remaining)
     result["machine"]["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
     result["total_s"] = round(time.perf_counter() - started, 1)
     result["targets"] = report.targets(result)

@@ -38,14 +38,16 @@ def cached_measurement(fingerprint: str) -> dict | None:
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
 
 
+def latest_measurement() -> dict | None:
+    """The most recent measurement of any training inputs, or None."""
+    records = sorted(CACHE_DIR.glob("training-*.json"), key=lambda p: p.stat().st_mtime)
+    return json.loads(records[-1].read_text(encoding="utf-8")) if records else None
+
+
 def estimate_s() -> float:
     """Expected training time: the latest measurement of any inputs, else a default."""
-    records = sorted(CACHE_DIR.glob("training-*.json"), key=lambda p: p.stat().st_mtime)
-    if records:
-        seconds = json.loads(records[-1].read_text(encoding="utf-8")).get("seconds")
-        if seconds:
-            return float(seconds)
-    return DEFAULT_ESTIMATE_S
+    latest = latest_measurement()
+    return float(latest["seconds"]) if latest and latest.get("seconds") else DEFAULT_ESTIMATE_S
 
 
 def training_command(out_dir: Path) -> list[str]:
@@ -99,10 +101,10 @@ def training_cost(fingerprint: str, mode: str, remaining_s: float) -> dict:
         return {**cached, "measured_in_this_run": False,
                 "how": f"not re-measured: the remaining time budget ({remaining_s:.0f} s) is "
                        f"below the expected training time ({estimate_s():.0f} s); reused the "
-                       f"measurement made by `python -m bot.bench --only-training` on "
+                       f"measurement of an earlier bench run on "
                        f"{cached['measured_at']} (load average {cached['loadavg']}) for the same "
                        f"training inputs (fingerprint {fingerprint}): " + cached.get("how", "")}
-    return {"seconds": None, "measured_in_this_run": False,
+    return {"seconds": None, "measured_in_this_run": False, "earlier": latest_measurement(),
             "error": f"not measured: the remaining time budget ({remaining_s:.0f} s) is below the "
                      f"expected training time ({estimate_s():.0f} s) and no earlier measurement "
-                     f"exists for these inputs; run `python -m bot.bench --only-training`"}
+                     f"exists for these exact inputs; run `python -m bot.bench --only-training`"}

@@ -1,7 +1,6 @@
 """Procedure resolution on the held-out resident queries: our search vs. a TF-IDF baseline."""
 from __future__ import annotations
 
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -84,20 +83,9 @@ def tfidf_ranker(names: dict[str, str], analyzer: str = "char_wb",
 
 def build_catalog_index(catalog_dir: Path = CATALOG_DIR):  # type: ignore[no-untyped-def]
     """Our search index built by repository.build_index on a fresh SQLite loaded from the seeds."""
-    import bot.admin.models  # noqa: F401 - registers all tables for create_schema
-    from bot.catalog.db import create_schema, make_engine, session_factory
-    from bot.catalog.loader import read_seed_files, upsert
-    from bot.catalog.repository import build_index
+    from bot.catalog.repository import index_from_seed_files
 
-    with tempfile.TemporaryDirectory(prefix="bench-catalog-") as tmp:
-        engine = make_engine(f"sqlite:///{Path(tmp) / 'catalog.db'}")
-        create_schema(engine)
-        with session_factory(engine)() as session, session.begin():
-            upsert(session, read_seed_files(catalog_dir), actor="bench")
-        with session_factory(engine)() as session:
-            index = build_index(session)
-        engine.dispose()
-    return index
+    return index_from_seed_files(catalog_dir)
 
 
 def decide_outcome(matches: list, gold: str) -> str:

@@ -1,9 +1,11 @@
 """Queries on the catalogue; every function takes the session explicitly."""
 from __future__ import annotations
 
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 from sqlalchemy import func, select
@@ -77,3 +79,19 @@ def record_feedback(session: Session, helpful: bool, channel: str,
     """Store whether an answer helped; the caller commits."""
     session.add(Feedback(helpful=helpful, channel=channel, procedure_code=procedure_code,
                          faq_id=faq_id))
+
+
+def index_from_seed_files(directory: Path) -> CatalogIndex:
+    """Search index of a seed directory, built through a throwaway SQLite database."""
+    from bot.catalog.db import create_schema, make_engine, session_factory
+    from bot.catalog.loader import read_seed_files, upsert
+
+    with tempfile.TemporaryDirectory(prefix="catalog-index-") as tmp:
+        engine = make_engine(f"sqlite:///{Path(tmp) / 'catalog.db'}")
+        create_schema(engine)
+        with session_factory(engine)() as session, session.begin():
+            upsert(session, read_seed_files(directory), actor="index")
+        with session_factory(engine)() as session:
+            index = build_index(session)
+        engine.dispose()
+    return index

@@ -7,7 +7,6 @@ Run: python -m bot.nlu.matcher_eval  (writes nothing; prints a Markdown table).
 from __future__ import annotations
 
 import statistics
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,19 +59,9 @@ def heldout_queries(path: Path = HELDOUT) -> list[tuple[str, str]]:
 
 def fresh_search_index(directory: Path = CATALOG) -> CatalogIndex:
     """Search index built as in production: seed files -> fresh SQLite -> build_index."""
-    from bot.catalog.db import create_schema, make_engine, session_factory
-    from bot.catalog.loader import read_seed_files, upsert
-    from bot.catalog.repository import build_index
+    from bot.catalog.repository import index_from_seed_files
 
-    with tempfile.TemporaryDirectory() as tmp:
-        engine = make_engine(f"sqlite:///{Path(tmp) / 'catalog.db'}")
-        create_schema(engine)
-        with session_factory(engine)() as session, session.begin():
-            upsert(session, read_seed_files(directory), actor="matcher_eval")
-        with session_factory(engine)() as session:
-            index = build_index(session)
-        engine.dispose()
-    return index
+    return index_from_seed_files(directory)
 
 
 def pipeline_text(text: str) -> str:
