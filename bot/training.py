@@ -9,8 +9,9 @@ from pathlib import Path
 
 from bot.config import ROOT
 
+# Everything that changes the trained model: data, and the code of our pipeline components.
 TRAINING_INPUTS = ("config.yml", "domain.yml", "data/nlu", "data/core", "data/generated",
-                   "data/lexicon", "bot/nlu")
+                   "data/lexicon", "bot/text.py", "bot/nlu/normalizer.py", "bot/nlu/overrides.py")
 DATA_DIRS = ("data/nlu", "data/core", "data/generated")
 
 
