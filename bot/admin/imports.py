@@ -43,7 +43,9 @@ class ImportPreview:
 def shown(value: object) -> str:
     """A short readable text form of a field value."""
     if value is None:
-        return "(trống)"
+        from bot.admin.app import texts  # the admin texts file (cached)
+
+        return texts()["empty_value"]
     if hasattr(value, "isoformat"):
         text = value.isoformat()  # type: ignore[union-attr]
     elif isinstance(value, str):

@@ -155,7 +155,7 @@ def register(app: Sanic) -> None:
                 else:
                     missing = missing_columns(path)
                     if missing:
-                        raise FaqError([f"thiếu cột: {', '.join(missing)}"])
+                        raise FaqError([texts()["missing_columns"].format(columns=", ".join(missing))])
                     changes = import_entries(session, read_faq(path), request.ctx.user,
                                              _faq_path(app), dry_run=True)
                     lines = [f"+ {i}" for i in changes.created] + [

@@ -192,27 +192,15 @@ def cross_validate(k: int, epochs: int | None, variants: list[str] | None = None
     return result
 
 
-async def _parse_all(model: Path, texts: list[str]) -> list[str]:
-    """Intent predicted by a packaged model for each text (one Agent for all texts)."""
-    from rasa.core.agent import Agent
-
-    agent = Agent.load(str(model))
-    predicted = []
-    for text in texts:
-        parsed = await agent.parse_message(text)
-        predicted.append((parsed.get("intent") or {}).get("name") or "")
-    return predicted
-
-
 def heldout(model: Path) -> dict:
     """The held-out sets of bot.evaluation on the current model, accented and unaccented."""
-    from bot.evaluation import HELDOUT_DIR, HELDOUT_FILES, read_examples
+    from bot.evaluation import HELDOUT_DIR, HELDOUT_FILES, predict, read_examples
     from bot.evaluation import macro_f1 as evaluation_macro_f1
 
     started = time.perf_counter()
     sets = {v: read_examples(HELDOUT_DIR / name) for v, name in HELDOUT_FILES.items()}
     texts = [t for pairs in sets.values() for t, _ in pairs]
-    predicted = iter(asyncio.run(_parse_all(model, texts)))
+    predicted = iter(asyncio.run(predict(model, texts)))
     result: dict = {"model": model.name}
     for variant, pairs in sets.items():
         gold = [i for _, i in pairs]

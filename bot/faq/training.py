@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -11,7 +12,13 @@ from bot.faq.source import FaqEntry
 
 INTENT = "faq"
 DOMAIN_PATH = ROOT / "domain.yml"
-VERIFIED_SUFFIX = "\n\n(Thông tin cập nhật ngày {date}.)"
+FORMAT_PATH = ROOT / "data" / "faq" / "answer_format.yml"
+
+
+@lru_cache(maxsize=1)
+def verified_suffix() -> str:
+    """The line added under every FAQ answer with its date (data/faq/answer_format.yml)."""
+    return yaml.safe_load(FORMAT_PATH.read_text(encoding="utf-8"))["verified_suffix"]
 
 
 def button_titles(domain_path: Path = DOMAIN_PATH) -> tuple[str, str]:
@@ -30,7 +37,7 @@ def feedback_payload(intent: str, faq_id: str) -> str:
 def answer_with_date(entry: FaqEntry) -> str:
     """The answer followed by its last-verified date (dd/mm/yyyy), never typed twice by staff."""
     day = entry.verified_date()
-    suffix = VERIFIED_SUFFIX.format(date=day.strftime("%d/%m/%Y")) if day else ""
+    suffix = verified_suffix().format(date=day.strftime("%d/%m/%Y")) if day else ""
     return entry.answer.strip() + suffix
 
 
