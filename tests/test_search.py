@@ -130,6 +130,40 @@ def test_age_decides_between_id_card_procedures(index, query, code):
     assert index.search(query, 3)[0].code == code
 
 
+@pytest.mark.parametrize("query,code", [
+    # a stated upper bound is an age below it, not the bound itself
+    ("tre duoi 14 tuoi lam can cuoc", "1.014062"),
+    ("căn cước cho trẻ dưới 6 tuổi", "1.116410"),
+    # the narrowest age range that fits wins over wording that suits a wider one
+    ("làm căn cước cho con 4 tuổi", "1.116410"),
+])
+def test_stated_age_bounds_pick_the_narrowest_fitting_card(index, query, code):
+    assert index.search(query, 3)[0].code == code
+
+
+@pytest.mark.parametrize("query,code", [
+    # the generic "căn cước" alias is fully covered, but the sibling explains "lại" and "mất" too
+    ("bị trộm mất ví, căn cước trong đó luôn, làm lại ở đâu", "1.014064"),
+    ("bi mat vi ca can cuoc, lam lai", "1.014064"),
+    ("so do bi mat lam lai", "1.012786"),
+])
+def test_a_more_specific_sibling_outranks_a_generic_alias(index, query, code):
+    assert index.search(query, 3)[0].code == code
+
+
+def test_short_real_words_are_not_corrected_into_other_words(index):
+    # "trộm" (steal) is one letter from "trở" but is not a typo of it
+    assert "trom" in index.query_tokens("bi trom mat vi")
+    assert index.query_tokens("khai sonh")[-1] == "sinh"  # a changed letter is corrected
+
+
+def test_query_age_parsing():
+    from bot.catalog.search import query_age
+    assert query_age("con 10 tuoi") == 10
+    assert query_age("tre duoi 14 tuoi") == 13
+    assert query_age("lam can cuoc") is None
+
+
 def test_age_range_parsing():
     from bot.catalog.search import age_range
     assert age_range("Cấp thẻ căn cước cho người dưới 06 tuổi") == (None, 6)

@@ -4,22 +4,23 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Sequence
 
 import yaml
 from rapidfuzz import process
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import Hamming, Levenshtein
 
 from bot.config import ROOT
 from bot.text import fold, words
 
 LEXICON_PATH = ROOT / "data" / "lexicon" / "search.yml"
+SPECIFIC_GAP = 0.2  # a more specific sibling this close to a better-scored one is put above it
 W_PHRASE = 0.65  # weight of the best name/alias coverage; the rest: how much of the query the procedure explains
 _NAME_PREFIX = re.compile(r"^(thu tuc)\s+")
-_AGE_IN_QUERY = re.compile(r"\b(\d{1,3})\s*(?:tuoi|t)\b")
+_AGE_IN_QUERY = re.compile(r"\b(duoi\s+)?(\d{1,3})\s*(?:tuoi|t)\b")
 _AGE_UNDER = re.compile(r"duoi\s+0*(\d{1,3})\s+tuoi")
 _AGE_FROM = re.compile(r"tu\s+(?:du\s+)?0*(\d{1,3})\s+tuoi")
 
@@ -67,6 +68,15 @@ def age_range(name: str) -> tuple[int | None, int | None]:
     return (int(since.group(1)) if since else None, int(under.group(1)) if under else None)
 
 
+def query_age(folded_query: str) -> int | None:
+    """The age a query states ("con 10 tuổi"); "dưới 14 tuổi" counts as 13."""
+    found = _AGE_IN_QUERY.search(folded_query)
+    if not found:
+        return None
+    age = int(found.group(2))
+    return max(age - 1, 0) if found.group(1) else age
+
+
 def age_fit(entry: Entry, age: int) -> float:
     """Score change for a resident's age: fits the stated range, tighter ranges first."""
     if entry.min_age is None and entry.max_age is None:
@@ -74,7 +84,7 @@ def age_fit(entry: Entry, age: int) -> float:
     if (entry.min_age is not None and age < entry.min_age) or \
             (entry.max_age is not None and age >= entry.max_age):
         return -0.3
-    return 0.1 + (0.05 / entry.max_age if entry.max_age else 0.0)
+    return 0.1 + (0.5 / entry.max_age if entry.max_age else 0.0)
 
 
 @dataclass(frozen=True)
@@ -136,6 +146,7 @@ class CatalogIndex:
         n = max(len(self.entries), 1)
         self.idf = {t: math.log(1 + n / c) for t, c in df.items()}
         self.vocab = sorted(self.idf)
+        self._vocab4 = [w for w in self.vocab if len(w) == 4]
         self._doc_tokens = doc_tokens
         self._correction_cache: dict[str, str | None] = {}
 
@@ -147,9 +158,13 @@ class CatalogIndex:
             return self._correction_cache[token]
         best = None
         if len(token) >= 4 and not token.isdigit():
+            # a short syllable one letter shorter is often another real word ("trom" is not
+            # "tro"): four letters only take a changed letter, longer words one or two edits
+            short = len(token) == 4
+            choices = self._vocab4 if short else self.vocab
+            scorer = Hamming.distance if short else Levenshtein.distance
             limit = 1 if len(token) <= 5 else 2
-            found = process.extractOne(token, self.vocab, scorer=Levenshtein.distance,
-                                       score_cutoff=limit)
+            found = process.extractOne(token, choices, scorer=scorer, score_cutoff=limit)
             if found is not None:
                 best = found[0]
         self._correction_cache[token] = best
@@ -178,11 +193,12 @@ class CatalogIndex:
         tokens = self.query_tokens(query)
         if not tokens:
             return []
-        ages = [int(a) for a in _AGE_IN_QUERY.findall(fold(query))]
+        age = query_age(fold(query))
         q_uni, q_bi = set(tokens), set(_bigrams(tokens))
         unknown_weight = max(self.idf.values(), default=1.0)
         q_weight = sum(self.idf.get(t, unknown_weight) for t in q_uni) or 1.0
-        results = []
+        results: list[Match] = []
+        matched: dict[str, set[str]] = {}
         for entry, doc in zip(self.entries, self._doc_tokens):
             best, best_phrase = 0.0, ()
             for phrase in entry.phrases:
@@ -196,9 +212,52 @@ class CatalogIndex:
                 continue
             explained = sum(self.idf.get(t, 0.0) for t in q_uni if t in doc) / q_weight
             score = W_PHRASE * best + (1 - W_PHRASE) * explained
-            if ages:
-                score += age_fit(entry, ages[0])
+            if age is not None:
+                fit = age_fit(entry, age)
+                if fit < 0:
+                    continue  # the resident's age rules this procedure out
+                score += fit
             hits = len((set(best_phrase) & q_uni) - self.lexicon.generic)
             results.append(Match(entry.code, entry.name, round(score, 4), " ".join(best_phrase), hits))
+            matched[entry.code] = q_uni & set(best_phrase)
         results.sort(key=lambda m: (-m.score, m.code))
+        results = self._prefer_specific(results, matched)
+        if age is not None:  # a stated age outranks wording: "con 4 tuổi" is the under-6 card
+            results = sorted(self._prefer_narrowest_age(results), key=lambda m: -m.score)
         return results[:limit]
+
+    def _prefer_narrowest_age(self, results: list[Match]) -> list[Match]:
+        """Of the procedures whose age range fits the stated age, the narrowest range goes first."""
+        ranges = {e.code: e for e in self.entries if e.max_age is not None}
+        fitting = [m for m in results if m.code in ranges]
+        if len(fitting) < 2:
+            return results
+        narrowest = min(fitting, key=lambda m: ranges[m.code].max_age or 0)
+        top = max(m.score for m in fitting)
+        if top - narrowest.score > SPECIFIC_GAP:
+            return results
+        return [replace(m, score=round(top + 0.001, 4)) if m is narrowest else m for m in results]
+
+    def _prefer_specific(self, results: list[Match], matched: dict[str, set[str]]) -> list[Match]:
+        """Put a procedure above a close sibling whose matched words it all has, and more.
+
+        "làm lại căn cước bị mất" matches both "căn cước" (first card) and "cấp lại căn cước":
+        the second explains "lại" and "mất" as well, so it is the more specific answer.
+        """
+        ranked = results[:8]
+        changed = True
+        while changed:
+            changed = False
+            for i in range(len(ranked) - 1):
+                for j in range(i + 1, len(ranked)):
+                    upper, lower = ranked[i], ranked[j]
+                    extra = matched[lower.code] - matched[upper.code] - self.lexicon.generic
+                    if upper.score - lower.score <= SPECIFIC_GAP and extra \
+                            and matched[upper.code] < matched[lower.code]:
+                        promoted = replace(ranked.pop(j), score=round(upper.score + 0.001, 4))
+                        ranked.insert(i, promoted)
+                        changed = True
+                        break
+                if changed:
+                    break
+        return ranked + results[8:]
