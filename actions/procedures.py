@@ -179,7 +179,9 @@ class ActionAnswerProcedure(SafeAction):
         code = latest_entity(tracker, "procedure_code")
         if code is None:
             text = tracker.latest_message.get("text") or ""
-            outcome, matches = decide(catalog_index().search(text, limit=3), context)
+            index = catalog_index().get()
+            tokens = index.query_tokens(text)
+            outcome, matches = decide(index.rank(text, tokens, limit=3), context)
             if outcome == "ambiguous":
                 dispatcher.utter_message(
                     text=render(domain, "utter_proc_ambiguous"),
@@ -187,7 +189,7 @@ class ActionAnswerProcedure(SafeAction):
                              for m in matches])
                 return [SlotSet("pending_aspect", aspect)]
             if outcome == "none":
-                if intent == "ask_overview" or catalog_index().get().query_tokens(text):
+                if intent == "ask_overview" or tokens:
                     dispatcher.utter_message(text=render(domain, "utter_proc_not_found"))
                 else:
                     dispatcher.utter_message(text=render(domain, "utter_proc_which"))

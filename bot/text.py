@@ -7,6 +7,7 @@ import unicodedata
 _TONE_MARKS = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}  # huyền sắc ngã hỏi nặng
 _WORD_RE = re.compile(r"\w+", re.UNICODE)
 _SPACE_RE = re.compile(r"\s+")
+_NAME_PREFIX = re.compile(r"^thủ tục\s+", re.IGNORECASE)
 # Two-vowel word endings whose tone mark residents place either way: "hoà"/"hòa", "thuỷ"/"thủy".
 _GLIDE_PAIRS = {("o", "a"), ("o", "e"), ("u", "y")}
 
@@ -70,3 +71,8 @@ def words(text: str) -> list[str]:
 def has_diacritics(text: str) -> bool:
     """True when the text carries any Vietnamese diacritic."""
     return strip_accents(text) != nfc(text)
+
+
+def short_name(name: str) -> str:
+    """A procedure name as residents say it: normalized, without the leading "Thủ tục"."""
+    return _NAME_PREFIX.sub("", normalize(name))

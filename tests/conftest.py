@@ -10,10 +10,10 @@ from sqlalchemy import text
 
 from bot.catalog.db import create_schema, make_engine, session_factory
 from bot.catalog.loader import read_seed_files, upsert
-from bot.config import ROOT
+from bot.config import ROOT, get_settings
 
 FIXTURE_CATALOG = ROOT / "tests" / "fixtures" / "catalog"
-REAL_CATALOG = ROOT / "data" / "catalog"
+REAL_CATALOG = get_settings().catalog_dir  # the shipped catalogue unless CATALOG_DIR says otherwise
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 

@@ -10,13 +10,12 @@ from typing import Callable, Sequence
 import yaml
 
 from bot.bench.stats import top_k_accuracy
-from bot.config import ROOT
+from bot.config import ROOT, get_settings
 from bot.text import fold
 
 HELDOUT_DIR = ROOT / "tests" / "heldout"
 QUERIES_PATH = HELDOUT_DIR / "procedure_queries.yml"
 EXPECT_CODES_PATH = HELDOUT_DIR / "expect_codes.yml"
-CATALOG_DIR = ROOT / "data" / "catalog"
 Ranker = Callable[[str], list[str]]
 BUNDLE_FIELD = "lien_thong"          # catalogue file of the joint (liên thông) procedures
 
@@ -46,8 +45,9 @@ def load_queries(path: Path = QUERIES_PATH, codes_path: Path = EXPECT_CODES_PATH
     return queries
 
 
-def catalog_names(directory: Path = CATALOG_DIR) -> dict[str, tuple[str, str]]:
-    """code -> (name, catalogue file stem) from the seed files."""
+def catalog_names(directory: Path | None = None) -> dict[str, tuple[str, str]]:
+    """code -> (name, catalogue file stem) from the seed files (default: the configured ones)."""
+    directory = directory or get_settings().catalog_dir
     names = {}
     for path in sorted(directory.glob("*.yml")):
         for proc in yaml.safe_load(path.read_text(encoding="utf-8"))["procedures"]:
@@ -81,11 +81,11 @@ def tfidf_ranker(names: dict[str, str], analyzer: str = "char_wb",
     return rank
 
 
-def build_catalog_index(catalog_dir: Path = CATALOG_DIR):  # type: ignore[no-untyped-def]
+def build_catalog_index(catalog_dir: Path | None = None):  # type: ignore[no-untyped-def]
     """Our search index built by repository.build_index on a fresh SQLite loaded from the seeds."""
     from bot.catalog.repository import index_from_seed_files
 
-    return index_from_seed_files(catalog_dir)
+    return index_from_seed_files(catalog_dir or get_settings().catalog_dir)
 
 
 def decide_outcome(matches: list, gold: str) -> str:

@@ -14,12 +14,11 @@ from rapidfuzz import process
 from rapidfuzz.distance import Hamming, Levenshtein
 
 from bot.config import ROOT
-from bot.text import fold, words
+from bot.text import fold, short_name, words
 
 LEXICON_PATH = ROOT / "data" / "lexicon" / "search.yml"
 SPECIFIC_GAP = 0.2  # a more specific sibling this close to a better-scored one is put above it
 W_PHRASE = 0.65  # weight of the best name/alias coverage; the rest: how much of the query the procedure explains
-_NAME_PREFIX = re.compile(r"^(thu tuc)\s+")
 _AGE_IN_QUERY = re.compile(r"\b(duoi\s+)?(\d{1,3})\s*(?:tuoi|t)\b")
 _AGE_UNDER = re.compile(r"duoi\s+0*(\d{1,3})\s+tuoi")
 _AGE_FROM = re.compile(r"tu\s+(?:du\s+)?0*(\d{1,3})\s+tuoi")
@@ -127,7 +126,7 @@ def entry_from_record(code: str, name: str, aliases: Iterable[str],
                       lexicon: Lexicon | None = None) -> Entry:
     """Index entry of a procedure from its name and aliases (abbreviations expanded)."""
     lexicon = lexicon or default_lexicon()
-    folded_name = _NAME_PREFIX.sub("", fold(name))
+    folded_name = fold(short_name(name))
     phrases = {expand(words(folded_name), lexicon)}
     phrases.update(expand(words(alias), lexicon) for alias in aliases)
     min_age, max_age = age_range(name)
@@ -190,7 +189,10 @@ class CatalogIndex:
 
     def search(self, query: str, limit: int = 3) -> list[Match]:
         """Best procedures for a free-text query, highest score first."""
-        tokens = self.query_tokens(query)
+        return self.rank(query, self.query_tokens(query), limit)
+
+    def rank(self, query: str, tokens: Sequence[str], limit: int = 3) -> list[Match]:
+        """Best procedures for a query already turned into tokens by query_tokens()."""
         if not tokens:
             return []
         age = query_age(fold(query))

@@ -11,6 +11,7 @@ from bot.catalog import tabular
 from bot.config import ROOT
 
 FAQ_PATH = ROOT / "data" / "faq" / "faq.csv"
+TEMPLATE_EXAMPLE_PATH = ROOT / "data" / "faq" / "template_example.csv"
 COLUMNS = ("id", "questions", "answer", "topic", "owner", "last_verified")
 
 
@@ -119,12 +120,9 @@ def write_xlsx(entries: list[FaqEntry], path: Path) -> None:
 
 
 def template_entries() -> list[FaqEntry]:
-    """The example row shown in a fresh template."""
-    return [FaqEntry(id="vi_du_tra_cuu_ho_so",
-                     questions=("tra cứu hồ sơ ở đâu", "làm sao biết hồ sơ của tôi đến đâu rồi"),
-                     answer="Bạn vào https://dichvucong.sonla.gov.vn, chọn \"Tra cứu hồ sơ\" ...",
-                     topic="cong_dich_vu_cong", owner="Bộ phận Một cửa tỉnh",
-                     last_verified=date.today().isoformat())]
+    """The example row shown in a fresh template (data/faq/template_example.csv), dated today."""
+    return [replace(e, last_verified=e.last_verified or date.today().isoformat())
+            for e in read_faq(TEMPLATE_EXAMPLE_PATH)]
 
 
 def merge(current: list[FaqEntry], incoming: list[FaqEntry]) -> list[FaqEntry]:

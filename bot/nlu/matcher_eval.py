@@ -15,13 +15,12 @@ from typing import Callable, Optional, Sequence
 import yaml
 
 from bot.catalog.search import CatalogIndex, default_lexicon
-from bot.config import ROOT
+from bot.config import ROOT, get_settings
 from bot.nlu.catalog_matcher import PhraseIndex, patterns_from_catalog
 from bot.nlu.normalizer import expand_chat_words
 from bot.text import normalize
 
 HELDOUT = ROOT / "tests" / "heldout" / "procedure_queries.yml"
-CATALOG = ROOT / "data" / "catalog"
 # The catalogue replaced these two joint birth procedures by one code (see data/catalog/lien_thong.yml).
 REPLACED = {"2.000986": "3.000722", "2.001023": "3.000722"}
 # Decision thresholds of actions/procedures.py (copied, not imported: actions/ needs rasa_sdk).
@@ -57,11 +56,11 @@ def heldout_queries(path: Path = HELDOUT) -> list[tuple[str, str]]:
             for q in data.get("queries") or [] if q.get("code")]
 
 
-def fresh_search_index(directory: Path = CATALOG) -> CatalogIndex:
+def fresh_search_index(directory: Path | None = None) -> CatalogIndex:
     """Search index built as in production: seed files -> fresh SQLite -> build_index."""
     from bot.catalog.repository import index_from_seed_files
 
-    return index_from_seed_files(directory)
+    return index_from_seed_files(directory or get_settings().catalog_dir)
 
 
 def pipeline_text(text: str) -> str:
@@ -125,10 +124,10 @@ def score(name: str, predict: Predictor, queries: Sequence[tuple[str, str]]) -> 
     return Row(name, fired, correct, len(queries), statistics.fmean(times) if times else 0.0, p95)
 
 
-def evaluate(queries: Sequence[tuple[str, str]], directory: Path = CATALOG) -> list[Row]:
+def evaluate(queries: Sequence[tuple[str, str]], directory: Path | None = None) -> list[Row]:
     """All variants on the given (text, code) queries."""
     index = fresh_search_index(directory)
-    patterns = patterns_from_catalog(directory)
+    patterns = patterns_from_catalog(directory or get_settings().catalog_dir)
     matchers = {tok: PhraseIndex(patterns, tok) for tok in ("xx", "vi")}
     search_raw, search_norm = search_top1(index), lambda t: search_top1(index)(pipeline_text(t))
     found_norm = lambda t: search_found(index)(pipeline_text(t))  # noqa: E731
