@@ -37,6 +37,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
+from bot.channels import speedups
 from bot.channels.messages import message
 from bot.channels.rest import prepare_text
 from bot.config import get_settings
@@ -230,6 +231,7 @@ class SignedSocketIOInput(SocketIOInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """Socket.io events with signed sessions, a health route and the widget files."""
+        speedups.install()
         secret = session_secret()
         sio = AsyncServer(async_mode="sanic", cors_allowed_origins=list(self.cors_allowed_origins)
                           if isinstance(self.cors_allowed_origins, (list, tuple))

@@ -28,6 +28,7 @@ from sanic.response import HTTPResponse
 
 from bot.channels._common import (BoundedSet, KeyedSerial, LruMap, env_text, resolve_env_ref,
                                   split_text)
+from bot.channels import speedups
 from bot.channels.messages import message
 from bot.channels.rest import prepare_text
 
@@ -554,6 +555,7 @@ class ZaloInput(InputChannel):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """Routes: GET / (health) and POST /webhook."""
         hook = Blueprint(f"zalo_webhook_{id(self)}", __name__)
+        speedups.install()
 
         @hook.route("/", methods=["GET"])
         async def health(_request: Request) -> HTTPResponse:
