@@ -169,3 +169,16 @@ def test_age_range_parsing():
     assert age_range("Cấp thẻ căn cước cho người dưới 06 tuổi") == (None, 6)
     assert age_range("Cấp thẻ căn cước cho người từ đủ 14 tuổi trở lên") == (14, None)
     assert age_range("Đăng ký khai sinh") == (None, None)
+
+
+def test_dev_set_top1(index):
+    """The development set (tests/dev/, tuning allowed) keeps its top-1 (0.926 when written)."""
+    import yaml
+    from bot.config import ROOT
+
+    queries = yaml.safe_load((ROOT / "tests" / "dev" / "procedure_queries.yml")
+                             .read_text(encoding="utf-8"))["queries"]
+    right = sum(1 for q in queries if (found := index.search(q["text"], 3))
+                and found[0].code in {str(q["code"]), *map(str, q.get("alt", []))})
+    assert len(queries) >= 250
+    assert right / len(queries) >= 0.90, f"dev top-1 {right / len(queries):.3f}"

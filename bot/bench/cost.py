@@ -13,7 +13,7 @@ from bot.training import DATA_DIRS
 
 VENV_BIN = ROOT / ".venv" / "bin"
 CACHE_DIR = ROOT / "models" / "bench"          # git-ignored, like the models themselves
-DEFAULT_ESTIMATE_S = 330.0
+DEFAULT_ESTIMATE_S = 180.0  # DIET without transformer: about 2.5-3 min on 2 cores
 
 
 def cache_path(fingerprint: str) -> Path:
