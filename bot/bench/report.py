@@ -254,9 +254,10 @@ def _cv_section(understanding: dict) -> list[str]:
              f"{cv['folds']}-fold stratified, same folds (seed 42) for every pipeline. "
              f"{epochs_note} The ResponseSelector is left out of the CV copies of our pipeline: "
              "it chooses the answer inside `faq`/`security_tip` and cannot change the intent. "
-             "Each fold trains the pipeline's components in Rasa's graph order in-process "
-             "(same classes and configs; identical predictions to `rasa train nlu` + Agent "
-             "checked on one fold) and parses the held-out fold.", "",
+             "Each fold trains the pipeline's components in Rasa's graph order in a worker "
+             "process (same classes and configs; identical predictions to `rasa train nlu` + "
+             f"Agent checked on one fold) and parses the held-out fold; {cv.get('workers', 1)} "
+             "trainings run at once, so the train times include sharing the 2 cores.", "",
              table([(name, fmt(p["mean"]), fmt(p["std"]), fmt(p["pooled"]), fmt(p["accuracy"]),
                      p["fallback_predictions"], " ".join(fmt(f) for f in p["per_fold"]),
                      " ".join(f"{s:.0f}" for s in p["train_s"]))
@@ -267,6 +268,13 @@ def _cv_section(understanding: dict) -> list[str]:
         confusions = ", ".join(f"{c['gold']}→{c['predicted']} ×{c['count']}"
                                for c in p["top_confusions"][:6])
         lines.append(f"- {name}: most frequent confusions: {confusions or 'none'}")
+    names = [n for n, p in cv["pipelines"].items() if p.get("per_intent_f1")]
+    if names:
+        intents = sorted(cv["pipelines"][names[0]]["per_intent_f1"])
+        lines += ["", "F1 per intent (all folds pooled):", "",
+                  table([(intent, *(fmt(cv["pipelines"][n]["per_intent_f1"].get(intent))
+                                    for n in names)) for intent in intents],
+                        ("intent", *names))]
     return lines
 
 

@@ -28,23 +28,22 @@ def latency_summary(latencies_s: Sequence[float]) -> dict:
             "mean_ms": round(statistics.fmean(ms), 1), "max_ms": round(max(ms), 1)}
 
 
-def macro_f1(gold: Sequence[str], predicted: Sequence[str]) -> float:
-    """Macro-F1 over the gold labels (a prediction outside them counts only as a miss)."""
-    labels = sorted(set(gold))
-    if not labels:
-        return float("nan")
-    true_pos: Counter = Counter()
+def per_intent_f1(gold: Sequence[str], predicted: Sequence[str]) -> dict[str, float]:
+    """F1 of every gold label (a prediction outside them counts only as a miss)."""
+    true_pos: Counter = Counter(g for g, p in zip(gold, predicted) if g == p)
     pred_count: Counter = Counter(predicted)
     gold_count: Counter = Counter(gold)
-    for g, p in zip(gold, predicted):
-        if g == p:
-            true_pos[g] += 1
-    scores = []
-    for label in labels:
-        tp = true_pos[label]
+    scores = {}
+    for label in sorted(gold_count):
         denom = gold_count[label] + pred_count[label]
-        scores.append(2.0 * tp / denom if denom else 0.0)
-    return sum(scores) / len(scores)
+        scores[label] = 2.0 * true_pos[label] / denom if denom else 0.0
+    return scores
+
+
+def macro_f1(gold: Sequence[str], predicted: Sequence[str]) -> float:
+    """Macro-F1 over the gold labels (a prediction outside them counts only as a miss)."""
+    scores = per_intent_f1(gold, predicted)
+    return sum(scores.values()) / len(scores) if scores else float("nan")
 
 
 def aggregate_folds(folds: Sequence[tuple[Sequence[str], Sequence[str]]]) -> dict:

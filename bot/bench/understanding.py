@@ -18,7 +18,8 @@ from pathlib import Path
 
 import yaml
 
-from bot.bench.stats import aggregate_folds, confusion_pairs, stratified_folds
+from bot.bench.stats import (aggregate_folds, confusion_pairs, per_intent_f1,
+                              stratified_folds)
 from bot.config import ROOT
 
 NLU_DIRS = ("data/nlu", "data/generated")
@@ -31,6 +32,7 @@ LR_BASELINE_PIPELINE = [
 # Only the intent is scored: the ResponseSelector (which picks the FAQ/tip answer inside a
 # retrieval intent) cannot change the intent, so the CV copies of our pipeline leave it out.
 INTENT_IRRELEVANT = ("ResponseSelector",)
+CV_WORKERS = 2  # trainings at once: the 15 x (fold, pipeline) trainings are independent
 
 
 def quiet_rasa() -> None:
@@ -146,8 +148,33 @@ def train_and_predict(config_path: Path, train_file: Path, texts: list[str],
     return predicted, trained - started, time.perf_counter() - trained
 
 
-def cross_validate(k: int, epochs: int | None, variants: list[str] | None = None) -> dict:
-    """k-fold stratified CV (same folds for every pipeline) of the compared pipelines."""
+def _fold_task(task: tuple[str, int, str, str, list[str], str]) -> tuple[str, int, list[str],
+                                                                        float, float]:
+    """Train one pipeline on one fold and predict its held-out part (runs in a worker)."""
+    name, number, config_path, train_file, texts, store = task
+    predicted, train_s, predict_s = train_and_predict(Path(config_path), Path(train_file), texts,
+                                                      Path(store))
+    return name, number, predicted, train_s, predict_s
+
+
+def _worker_init() -> None:
+    """A CV worker: quiet Rasa, one TensorFlow thread pool per worker (they share 2 cores)."""
+    os.environ.setdefault("TF_INTRA_OP_PARALLELISM_THREADS", "1")
+    os.environ.setdefault("TF_INTER_OP_PARALLELISM_THREADS", "1")
+    quiet_rasa()
+
+
+def cross_validate(k: int, epochs: int | None, variants: list[str] | None = None,
+                   workers: int = CV_WORKERS) -> dict:
+    """k-fold stratified CV (same folds for every pipeline) of the compared pipelines.
+
+    The folds x pipelines trainings are independent: `workers` processes run them, longest
+    (our pipeline) first. Each training is timed inside its worker, so its train_s includes
+    sharing the machine with the other worker.
+    """
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
     data, examples = load_examples()
     labels = [base_intent(m) for m in examples]
     folds = stratified_folds(labels, k=k)
@@ -158,36 +185,42 @@ def cross_validate(k: int, epochs: int | None, variants: list[str] | None = None
                     "diet_epochs_config": next(c.get("epochs") for c in config["pipeline"]
                                                if c["name"] == "DIETClassifier"),
                     "diet_epochs_cv": epochs, "left_out_of_cv": list(INTENT_IRRELEVANT),
-                    "pipelines": {}}
+                    "workers": workers, "pipelines": {}}
     with tempfile.TemporaryDirectory(prefix="bench-cv-") as tmp_name:
         tmp = Path(tmp_name)
         for name in chosen:
             (tmp / f"{name}.yml").write_text(yaml.safe_dump(configs[name], allow_unicode=True),
                                              encoding="utf-8")
-        per_pipeline: dict[str, dict] = {n: {"folds": [], "train_s": [], "predict_s": []}
-                                         for n in chosen}
+        tasks = []
         for number, test_idx in enumerate(folds):
             held = set(test_idx)
             train_file = tmp / f"fold{number}.yml"
             write_fold(data, [m for i, m in enumerate(examples) if i not in held], train_file)
             texts = [examples[i].get("text") for i in test_idx]
-            gold = [labels[i] for i in test_idx]
-            for name in chosen:
-                predicted, train_s, predict_s = train_and_predict(
-                    tmp / f"{name}.yml", train_file, texts, tmp / f"store-{name}-{number}")
-                record = per_pipeline[name]
-                record["folds"].append((gold, predicted))
-                record["train_s"].append(round(train_s, 1))
-                record["predict_s"].append(round(predict_s, 1))
+            tasks += [(name, number, str(tmp / f"{name}.yml"), str(train_file), texts,
+                       str(tmp / f"store-{name}-{number}")) for name in chosen]
+        tasks.sort(key=lambda t: chosen.index(t[0]))  # our DIET pipelines take longest
+        outcomes: dict[tuple[str, int], tuple[list[str], float, float]] = {}
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
+                                 initializer=_worker_init) as pool:
+            for name, number, predicted, train_s, predict_s in pool.map(_fold_task, tasks):
+                outcomes[(name, number)] = (predicted, train_s, predict_s)
                 print(f"    CV fold {number + 1}/{k} {name:16s} train {train_s:5.1f}s "
                       f"predict {predict_s:4.1f}s", flush=True)
-        for name, record in per_pipeline.items():
+        for name in chosen:
+            record: dict = {"folds": [], "train_s": [], "predict_s": []}
+            for number, test_idx in enumerate(folds):
+                predicted, train_s, predict_s = outcomes[(name, number)]
+                record["folds"].append(([labels[i] for i in test_idx], predicted))
+                record["train_s"].append(round(train_s, 1))
+                record["predict_s"].append(round(predict_s, 1))
             gold = [g for fold_gold, _ in record["folds"] for g in fold_gold]
             predicted = [p for _, fold_pred in record["folds"] for p in fold_pred]
             result["pipelines"][name] = {
                 **aggregate_folds(record["folds"]), "train_s": record["train_s"],
                 "predict_s": record["predict_s"], "config": configs[name]["pipeline"],
                 "top_confusions": confusion_pairs(gold, predicted, top=8),
+                "per_intent_f1": {k: round(v, 3) for k, v in per_intent_f1(gold, predicted).items()},
                 "fallback_predictions": predicted.count("nlu_fallback")}
     return result
 
@@ -222,13 +255,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=None, help="DIET epochs for CV only")
     parser.add_argument("--variants", nargs="*", default=None)
+    parser.add_argument("--workers", type=int, default=CV_WORKERS)
     parser.add_argument("--skip-cv", action="store_true")
     args = parser.parse_args(argv)
     quiet_rasa()
     result: dict = {}
     started = time.perf_counter()
     if not args.skip_cv:
-        result["cv"] = cross_validate(args.folds, args.epochs, args.variants)
+        result["cv"] = cross_validate(args.folds, args.epochs, args.variants, args.workers)
         result["cv"]["seconds"] = round(time.perf_counter() - started, 1)
     result["heldout"] = heldout(Path(args.model))
     Path(args.out).write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
