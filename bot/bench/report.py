@@ -151,7 +151,7 @@ def summary_rows(result: dict) -> list[tuple[str, str, str, str]]:
         rows.append((f"latency p50/p95/p99 ms, {label}", _percentiles(o), _percentiles(r),
                      f"p95 x{fmt(ratio(o.get('p95_ms'), r.get('p95_ms')), 2)}"))
         if key != "sequential":
-            rows.append((f"throughput msg/s, {label} (errors)",
+            rows.append((f"throughput msg/s, {label} (HTTP errors + empty replies)",
                          f"{fmt(o.get('throughput_msg_s'), 1)} ({fmt(_errors(o))})",
                          f"{fmt(r.get('throughput_msg_s'), 1)} ({fmt(_errors(r))})",
                          f"x{fmt(ratio(o.get('throughput_msg_s'), r.get('throughput_msg_s')), 2)}"))
@@ -224,6 +224,11 @@ def notes(result: dict) -> list[str]:
     found.append("Stages run one after the other (never two measurements at once); the "
                  "cross-validation and held-out scoring run in a child process that exits "
                  "before the servers start.")
+    if _get(result, "serving", "reference"):
+        found.append("The starter bot gives no reply to one turn of its second conversation "
+                     "(\"no\" after \"Did that help you?\", checked by hand on 2026-12-01): "
+                     "those turns are counted as empty replies and still timed; HTTP errors "
+                     "would be counted in the same column.")
     if result.get("total_s", 0) > 15 * 60:
         found.append(f"This run took {result['total_s'] / 60:.1f} min, over the 15-minute "
                      "budget (see the stage times at the top).")
