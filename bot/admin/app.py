@@ -57,7 +57,6 @@ class AdminConfig:
 
 
 @lru_cache(maxsize=1)
-@lru_cache(maxsize=1)
 def texts() -> dict:
     """Vietnamese texts used by the code (bot/admin/texts.yml), read once."""
     return yaml.safe_load((HERE / "texts.yml").read_text(encoding="utf-8"))

@@ -209,10 +209,9 @@ def write_json(result: dict, out_dir: Path) -> Path:
 EPOCH_CALIBRATION = (
     "Lowered CV epochs under-train DIET: in a development check (2026-11-30, fold 1 of the "
     "same folds, our pipeline) held-out-fold macro-F1 was 0.35 at 2 epochs, 0.57 at 10 and "
-    "0.64 at the configured 40, and one fold took 23 s, 59 s and 157 s to train. The training data has "
-    "grown since (1,245 examples), so each epoch costs more. Read the CV figures of our two "
-    "DIET pipelines as lower bounds (a target they miss is 'not decided'); `python -m bot.bench --cv-epochs 0` "
-    "runs the CV at the configured epochs (about 10 x 3 min more on these 2 cores).")
+    "0.64 at the configured 40 (with the 2x256 transformer DIET had then). Read the CV figures "
+    "of our two DIET pipelines as lower bounds (a target they miss is 'not decided'); the "
+    "default `make bench` trains CV at the configured epochs.")
 
 
 def notes(result: dict) -> list[str]:

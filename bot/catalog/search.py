@@ -38,7 +38,8 @@ class Lexicon:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         expansions = {fold(k): tuple(words(v)) for k, v in (data.get("expansions") or {}).items()}
         phrases = [tuple(words(p)) for p in (data.get("stop_phrases") or []) + (data.get("places") or [])]
-        phrases = sorted({p for p in phrases if p}, key=len, reverse=True)
+        # longest first, then alphabetical: the same removal order in every process
+        phrases = sorted({p for p in phrases if p}, key=lambda p: (-len(p), p))
         generic = frozenset(w for g in data.get("generic_words") or [] for w in words(g))
         return cls(expansions=expansions, stop_phrases=tuple(phrases), generic=generic)
 
@@ -76,13 +77,13 @@ def query_age(folded_query: str) -> int | None:
     return max(age - 1, 0) if found.group(1) else age
 
 
-def age_fit(entry: Entry, age: int) -> float:
-    """Score change for a resident's age: fits the stated range, tighter ranges first."""
+def age_fit(entry: Entry, age: int) -> float | None:
+    """Score bonus for a resident's age (tighter ranges more), None when the age rules it out."""
     if entry.min_age is None and entry.max_age is None:
         return 0.0
     if (entry.min_age is not None and age < entry.min_age) or \
             (entry.max_age is not None and age >= entry.max_age):
-        return -0.3
+        return None
     return 0.1 + (0.5 / entry.max_age if entry.max_age else 0.0)
 
 
@@ -146,6 +147,7 @@ class CatalogIndex:
         self.idf = {t: math.log(1 + n / c) for t, c in df.items()}
         self.vocab = sorted(self.idf)
         self._vocab4 = [w for w in self.vocab if len(w) == 4]
+        self._max_age = {e.code: e.max_age for e in self.entries if e.max_age is not None}
         self._doc_tokens = doc_tokens
         self._correction_cache: dict[str, str | None] = {}
 
@@ -200,7 +202,6 @@ class CatalogIndex:
         unknown_weight = max(self.idf.values(), default=1.0)
         q_weight = sum(self.idf.get(t, unknown_weight) for t in q_uni) or 1.0
         results: list[Match] = []
-        matched: dict[str, set[str]] = {}
         for entry, doc in zip(self.entries, self._doc_tokens):
             best, best_phrase = 0.0, ()
             for phrase in entry.phrases:
@@ -216,50 +217,48 @@ class CatalogIndex:
             score = W_PHRASE * best + (1 - W_PHRASE) * explained
             if age is not None:
                 fit = age_fit(entry, age)
-                if fit < 0:
+                if fit is None:
                     continue  # the resident's age rules this procedure out
                 score += fit
             hits = len((set(best_phrase) & q_uni) - self.lexicon.generic)
             results.append(Match(entry.code, entry.name, round(score, 4), " ".join(best_phrase), hits))
-            matched[entry.code] = q_uni & set(best_phrase)
         results.sort(key=lambda m: (-m.score, m.code))
-        results = self._prefer_specific(results, matched)
+        results = self._prefer_specific(results, q_uni)
         if age is not None:  # a stated age outranks wording: "con 4 tuổi" is the under-6 card
             results = sorted(self._prefer_narrowest_age(results), key=lambda m: -m.score)
         return results[:limit]
 
     def _prefer_narrowest_age(self, results: list[Match]) -> list[Match]:
         """Of the procedures whose age range fits the stated age, the narrowest range goes first."""
-        ranges = {e.code: e for e in self.entries if e.max_age is not None}
-        fitting = [m for m in results if m.code in ranges]
+        fitting = [m for m in results if m.code in self._max_age]
         if len(fitting) < 2:
             return results
-        narrowest = min(fitting, key=lambda m: ranges[m.code].max_age or 0)
+        narrowest = min(fitting, key=lambda m: self._max_age[m.code])
         top = max(m.score for m in fitting)
         if top - narrowest.score > SPECIFIC_GAP:
             return results
         return [replace(m, score=round(top + 0.001, 4)) if m is narrowest else m for m in results]
 
-    def _prefer_specific(self, results: list[Match], matched: dict[str, set[str]]) -> list[Match]:
+    def _prefer_specific(self, results: list[Match], q_uni: set[str]) -> list[Match]:
         """Put a procedure above a close sibling whose matched words it all has, and more.
 
         "làm lại căn cước bị mất" matches both "căn cước" (first card) and "cấp lại căn cước":
         the second explains "lại" and "mất" as well, so it is the more specific answer.
         """
         ranked = results[:8]
-        changed = True
-        while changed:
-            changed = False
-            for i in range(len(ranked) - 1):
-                for j in range(i + 1, len(ranked)):
-                    upper, lower = ranked[i], ranked[j]
-                    extra = matched[lower.code] - matched[upper.code] - self.lexicon.generic
-                    if upper.score - lower.score <= SPECIFIC_GAP and extra \
-                            and matched[upper.code] < matched[lower.code]:
-                        promoted = replace(ranked.pop(j), score=round(upper.score + 0.001, 4))
-                        ranked.insert(i, promoted)
-                        changed = True
-                        break
-                if changed:
-                    break
+        while (pair := self._first_more_specific(ranked, q_uni)) is not None:
+            upper, lower = pair
+            ranked.insert(upper, replace(ranked.pop(lower),
+                                         score=round(ranked[upper].score + 0.001, 4)))
         return ranked + results[8:]
+
+    def _first_more_specific(self, ranked: list[Match],
+                             q_uni: set[str]) -> tuple[int, int] | None:
+        """(i, j): the first ranked[j] below ranked[i] that is close and more specific."""
+        matched = [q_uni & set(m.phrase.split()) for m in ranked]
+        for i, upper in enumerate(ranked):
+            for j in range(i + 1, len(ranked)):
+                if upper.score - ranked[j].score <= SPECIFIC_GAP and matched[i] < matched[j] \
+                        and matched[j] - matched[i] - self.lexicon.generic:
+                    return i, j
+        return None
